@@ -1,0 +1,37 @@
+# Set-up on a fresh machine with only Python 3.11: `make run` or `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run index test bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+# the CPU build of torch goes in first, so nothing pulls a CUDA build
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(VENV)/bin/qa index
+
+run: index
+	$(VENV)/bin/qa ask "What share of the world's critical raw materials does Ukraine hold?"
+
+test: install
+	$(VENV)/bin/python -m pytest -q
+
+bench: install
+	$(VENV)/bin/qa bench retrieval
+
+clean:
+	rm -rf $(VENV) index/* .bench .pytest_cache

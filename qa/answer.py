@@ -1,0 +1,177 @@
+"""Answers: the interface every backend implements, and the extractive backend (no LLM).
+
+A backend's ``stream(question, passages, qemb)`` yields text pieces (``str``) as they are produced and
+then, last, the final :class:`Answer` with its citations. Non-streaming use consumes the same iterator.
+Passages are numbered from 1 in the order given; a ``[n]`` marker cites passage ``n``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from .embedding import Embedder
+from .retrieve import LexicalIndex, Passage
+from .text import numbers, sentence_spans, terms
+
+ABSTAIN_TEXT = "The articles don't say."
+
+
+@dataclass
+class Citation:
+    n: int  # passage number, as in the [n] marker
+    file: str
+    title: str
+    start: int  # file span of the quote
+    end: int
+    quote: str
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    cites: list[int]
+    score: float | None = None
+    supported: bool | None = None
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    abstained: bool = False
+    backend: str = ""
+    message: str | None = None  # set when the question was refused (empty, too long, no index)
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "message": self.message,
+            "citations": [asdict(c) for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+
+Event = str | Answer
+
+
+class Answerer(Protocol):
+    name: str
+
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]: ...
+
+
+_QUANTITY = re.compile(r"\b(how (many|much|long|old|far)|what (share|percentage|percent|proportion|number|amount|year|date)|when)\b", re.I)
+
+
+class ExtractiveAnswerer:
+    """Picks the sentences that best answer the question from the retrieved passages and cites them.
+
+    A sentence's support score mixes its embedding similarity to the question, the IDF-weighted share
+    of the question's terms it contains, and its passage's rank. Below ``threshold`` it abstains.
+    """
+
+    name = "extractive"
+    W_SEM, W_LEX, W_RANK, W_NUM = 0.5, 0.4, 0.1, 0.05
+    PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
+
+    def __init__(self, embedder: Embedder, lexical: "callable", threshold: float, max_sentences: int = 2):
+        self.embedder = embedder
+        self._lexical = lexical  # () -> LexicalIndex, for IDF
+        self.threshold = threshold
+        self.max_sentences = max_sentences
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for t, e in zip(missing, self.embedder.encode(missing)):
+                self._cache[t] = e
+            while len(self._cache) > 20000:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
+
+    def score(self, question: str, passages: list[Passage], qemb: np.ndarray | None) -> list[dict]:
+        """Candidate sentences with their features and support score, best first."""
+        lex: LexicalIndex = self._lexical()
+        qterms = list(dict.fromkeys(terms(question)))
+        weights = {t: lex.idf(t) for t in qterms}
+        total = sum(weights.values()) or 1.0
+        wants_number = bool(_QUANTITY.search(question))
+        qnums = numbers(question)
+        cands = []
+        for rank, p in enumerate(passages):
+            for a, b in sentence_spans(p.text):
+                s = p.text[a:b]
+                if len(s.split()) < 4:
+                    continue
+                st = set(terms(s))
+                overlap = sum(w for t, w in weights.items() if t in st) / total
+                has_num = bool(numbers(s) - qnums)
+                cands.append({
+                    "passage": rank, "a": a, "b": b, "text": s, "lex": overlap,
+                    "rank": 1.0 / (1 + rank), "num": 1.0 if (wants_number and has_num) else 0.0,
+                })
+        if not cands:
+            return []
+        cands.sort(key=lambda c: -(c["lex"] + 0.3 * c["rank"]))
+        top = cands[: self.PREFILTER]
+        if qemb is None:
+            qemb = self.embedder.encode_one(question)
+        sims = self._embed([c["text"] for c in top]) @ qemb
+        for c, sim in zip(top, sims):
+            c["sem"] = float(sim)
+            c["score"] = self.W_SEM * c["sem"] + self.W_LEX * c["lex"] + self.W_RANK * c["rank"] + self.W_NUM * c["num"]
+        top.sort(key=lambda c: -c["score"])
+        return top
+
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        ranked = self.score(question, passages, qemb)
+        best = ranked[0]["score"] if ranked else 0.0
+        if not ranked or best < self.threshold:
+            yield ABSTAIN_TEXT
+            yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
+                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], best, None)],
+                         timings={"answer_ms": (time.perf_counter() - t0) * 1000})
+            return
+        chosen = [ranked[0]]
+        for c in ranked[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if c["score"] >= 0.9 * best and c["score"] >= self.threshold and c["text"] != chosen[0]["text"]:
+                chosen.append(c)
+        # read in document order when both come from one passage
+        chosen.sort(key=lambda c: (c["passage"], c["a"]) if len({x["passage"] for x in chosen}) == 1 else 0)
+        citations: dict[int, Citation] = {}
+        sentences = []
+        pieces = []
+        for c in chosen:
+            n = c["passage"] + 1
+            p = passages[c["passage"]]
+            start, end = p.file_span(c["a"], c["b"])
+            citations.setdefault(n, Citation(n, p.file, p.title, start, end, c["text"]))
+            piece = f"{c['text']} [{n}]"
+            pieces.append(piece)
+            sentences.append(AnswerSentence(piece, [n], c["score"], True))
+        text = ""
+        for i, piece in enumerate(pieces):
+            chunk = piece if i == 0 else " " + piece
+            text += chunk
+            yield chunk
+        yield Answer(question, text, list(citations.values()), passages, sentences, False, self.name,
+                     timings={"answer_ms": (time.perf_counter() - t0) * 1000})

@@ -1,0 +1,146 @@
+"""The ``qa`` command line: a thin shell over the engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _settings(args):
+    from .config import load_settings
+
+    return load_settings(
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index", None),
+        top_k=getattr(args, "k", None),
+        backend=getattr(args, "backend", None),
+    )
+
+
+def _engine(args):
+    from .engine import Engine
+
+    return Engine(_settings(args))
+
+
+def cmd_index(args) -> int:
+    from tqdm import tqdm
+
+    engine = _engine(args)
+    folder = Path(args.dir) if args.dir else engine.settings.corpus_dir
+    bar = None
+
+    def on_start(n):
+        nonlocal bar
+        bar = tqdm(total=n, unit="chunk", desc="embedding", file=sys.stderr, disable=args.quiet)
+
+    def on_progress(n):
+        if bar:
+            bar.update(n)
+
+    try:
+        report = engine.sync(folder, on_start, on_progress)
+    except (FileNotFoundError, ConnectionError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if bar:
+            bar.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(f"indexed {folder}: " + report.summary())
+    return 0
+
+
+def _print_answer(answer, out=sys.stdout):
+    print(file=out)
+    if answer.message:
+        return
+    print(f"\n({answer.backend}; {answer.timings.get('total_ms', 0):.0f} ms)", file=out)
+    if answer.citations:
+        print("\nSources:", file=out)
+        for c in answer.citations:
+            print(f"[{c.n}] {c.file} [{c.start}:{c.end}] {c.title}", file=out)
+            print(f"    \"{c.quote}\"", file=out)
+    elif answer.passages:
+        print("\nClosest passages (not enough to answer):", file=out)
+        for i, p in enumerate(answer.passages[:3], 1):
+            print(f"[{i}] {p.file} [{p.start}:{p.end}] {p.text[:160]}…", file=out)
+
+
+def cmd_ask(args) -> int:
+    from .answer import Answer
+
+    engine = _engine(args)
+    question = " ".join(args.question)
+    if args.json:
+        answer = engine.ask(question, backend=args.backend)
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 1 if answer.message else 0
+    answer = None
+    for ev in engine.ask_stream(question, backend=args.backend):
+        if isinstance(ev, Answer):
+            answer = ev
+        else:
+            print(ev, end="", flush=True)
+    _print_answer(answer)
+    return 1 if answer.message else 0
+
+
+def cmd_files(args) -> int:
+    engine = _engine(args)
+    files = engine.index.files()
+    for f in files:
+        print(f"{f['chunks']:4d}  {f['file']}  {f['title']}")
+    print(f"{len(files)} articles, {sum(f['chunks'] for f in files)} chunks")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from . import bench
+
+    return bench.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions about a folder of news articles.")
+    p.add_argument("--index", type=Path, help="index folder (QA_INDEX_DIR)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("index", help="build or sync the index from a folder of articles")
+    s.add_argument("dir", nargs="?", help="articles folder (default: QA_CORPUS_DIR, seeds/)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("ask", help="answer one question with citations")
+    s.add_argument("question", nargs="+")
+    s.add_argument("--json", action="store_true", help="print answer, citations, passages and timings as JSON")
+    s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
+    s.add_argument("--backend", choices=["extractive"], help="answer backend (QA_BACKEND)")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("files", help="list the indexed articles")
+    s.set_defaults(func=cmd_files)
+
+    s = sub.add_parser("bench", help="benchmarks that print figures")
+    s.add_argument("what", choices=["retrieval", "calibrate"])
+    s.add_argument("--bench-dir", type=Path, default=Path("../shared/bench/rtqa"), help="RTQA benchmark folder")
+    s.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder for benchmark indexes")
+    s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
+    s.add_argument("--no-distractors", action="store_true", help="index only the 241 corpus articles")
+    s.add_argument("--rebuild", action="store_true", help="rebuild the benchmark index from scratch")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Settings: one typed model, read from ``QA_*`` environment variables and an optional TOML file.
+
+Precedence (highest first): explicit arguments, environment variables, the TOML file
+(``$QA_CONFIG`` or ``./qa.toml``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# all-MiniLM-L6-v2 sees at most 256 word-pieces, two of which are [CLS] and [SEP].
+EMBEDDER_MAX_TOKENS = 256
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("QA_CONFIG", "qa.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", validate_default=True)
+
+    # where articles and the index live
+    corpus_dir: Path = Field(Path("seeds"), description="folder of articles (.txt, .md, .html)")
+    index_dir: Path = Field(Path("index"), description="on-disk Chroma location (embedded mode)")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
+    collection: str = Field("news", description="Chroma collection name")
+    max_file_bytes: int = Field(5_000_000, gt=0, description="files larger than this are skipped")
+
+    # chunking (sizes in the embedder's word-pieces)
+    chunk_size: int = Field(128, ge=16, description="chunk body size in word-pieces")
+    chunk_overlap: int = Field(24, ge=0, description="overlap between consecutive chunks in word-pieces")
+    title_tokens: int = Field(32, ge=0, description="word-pieces of the title embedded with each chunk")
+
+    # retrieval
+    top_k: int = Field(5, ge=1, le=50, description="passages given to the answerer")
+    candidates: int = Field(40, ge=1, description="candidates taken from each retriever before fusion")
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
+    dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in the fusion")
+    bm25_weight: float = Field(1.0, ge=0, description="weight of the BM25 ranking in the fusion")
+
+    # answering
+    backend: Literal["extractive"] = Field("extractive", description="answer backend")
+    abstain_threshold: float = Field(
+        0.43, description="extractive answers below this support score abstain (calibrated: qa bench calibrate)"
+    )
+    max_question_chars: int = Field(2000, gt=0)
+    answer_sentences: int = Field(2, ge=1, le=5, description="most sentences in an extractive answer")
+
+    # models and machine
+    embed_model: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM")
+    threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
+    embed_batch: int = Field(64, ge=1)
+
+    @model_validator(mode="after")
+    def _fits_embedder(self) -> "Settings":
+        room = EMBEDDER_MAX_TOKENS - 2 - 1  # [CLS], [SEP] and the newline after the title
+        if self.chunk_size + self.title_tokens > room:
+            raise ValueError(
+                f"chunk_size ({self.chunk_size}) + title_tokens ({self.title_tokens}) must be <= {room}: "
+                "the embedder truncates longer input"
+            )
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from env + TOML, with explicit overrides (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

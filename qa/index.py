@@ -1,0 +1,279 @@
+"""Index: chunks embedded into Chroma (through llama-index's ChromaVectorStore), synced by content hash.
+
+Embedded persistent Chroma in ``index_dir`` by default; a Chroma server when ``chroma_url`` is set.
+Each chunk's metadata holds its file, the file's sha256 and the number of chunks of that file, so the
+index itself is the manifest: a sync compares the corpus with it and touches only what changed, and a
+file whose chunks are incomplete (an interrupted sync) is indexed again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from .chunking import Chunk, chunk_document
+from .config import Settings
+from .corpus import Document, Skipped, file_hash, parse, scan
+from .embedding import Embedder
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    tokens_embedded: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}",
+            f"chunks: +{self.chunks_added} -{self.chunks_removed}, {self.chunks_total} in the index; "
+            f"{self.seconds:.2f} s",
+        ]
+        if self.chunks_added and self.embed_seconds > 0:
+            lines.append(
+                f"embedding: {self.chunks_added / self.embed_seconds:.1f} chunks/s, "
+                f"{self.tokens_embedded / self.embed_seconds:.0f} tokens/s"
+            )
+        for s in self.skipped:
+            lines.append(f"skipped {s.path}: {s.reason}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("added", "updated", "removed", "unchanged", "chunks_added",
+                                           "chunks_removed", "chunks_total", "tokens_embedded",
+                                           "embed_seconds", "seconds")}
+        d["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        return d
+
+class ChromaIndex:
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self._client = None
+        self._collection = None
+        self._store = None
+
+    # -- connection -------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False)
+            if self.settings.chroma_url:
+                u = urlparse(self.settings.chroma_url)
+                if u.scheme not in ("http", "https") or not u.hostname:
+                    raise ValueError(f"QA_CHROMA_URL must look like http://host:port, got {self.settings.chroma_url!r}")
+                try:
+                    self._client = chromadb.HttpClient(
+                        host=u.hostname,
+                        port=u.port or (443 if u.scheme == "https" else 8000),
+                        ssl=u.scheme == "https",
+                        settings=chroma_settings,
+                    )
+                except Exception as e:
+                    raise ConnectionError(f"cannot reach the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL): {e}") from e
+            else:
+                Path(self.settings.index_dir).mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
+        return self._client
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            # embedding_function=None: we always pass our own embeddings; Chroma must never fetch a model
+            self._collection = self.client.get_or_create_collection(
+                self.settings.collection,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": self.embedder.model_path.name},
+            )
+        return self._collection
+
+    @property
+    def store(self):
+        if self._store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self.collection)
+        return self._store
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    # -- reading ----------------------------------------------------------------------------
+    def _get_all(self, include: list[str]) -> dict:
+        """Everything in the collection, paged to respect the server's limits."""
+        out: dict = {"ids": []}
+        for k in include:
+            out[k] = []
+        page = 5000
+        offset = 0
+        while True:
+            r = self.collection.get(include=include, limit=page, offset=offset)
+            out["ids"] += r["ids"]
+            for k in include:
+                out[k] += r[k] or []
+            if len(r["ids"]) < page:
+                return out
+            offset += page
+
+    def manifest(self) -> dict[str, dict]:
+        """Per file: its hash, the chunk count it should have, and the ids found."""
+        files: dict[str, dict] = defaultdict(lambda: {"hash": None, "n_chunks": 0, "ids": []})
+        got = self._get_all(["metadatas"])
+        for cid, md in zip(got["ids"], got["metadatas"]):
+            f = files[md["file"]]
+            if f["hash"] not in (None, md["doc_hash"]):
+                f["hash"] = "mixed"
+            else:
+                f["hash"] = md["doc_hash"]
+            f["n_chunks"] = int(md.get("n_chunks", 0))
+            f["ids"].append(cid)
+        return dict(files)
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
+        got = self._get_all(["documents", "metadatas"])
+        return got["ids"], got["documents"], got["metadatas"]
+
+    def files(self) -> list[dict]:
+        """Indexed articles: file, title, chunks."""
+        out: dict[str, dict] = {}
+        got = self._get_all(["metadatas"])
+        for md in got["metadatas"]:
+            f = out.setdefault(md["file"], {"file": md["file"], "title": md.get("title", ""), "chunks": 0})
+            f["chunks"] += 1
+        return sorted(out.values(), key=lambda f: f["file"])
+
+    # -- writing ----------------------------------------------------------------------------
+    def _nodes(self, chunks: list[Chunk], embeddings) -> list:
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        n_by_file: dict[str, int] = defaultdict(int)
+        for c in chunks:
+            n_by_file[c.file] += 1
+        nodes = []
+        for c, emb in zip(chunks, embeddings):
+            node = TextNode(
+                id_=c.id,
+                text=c.text,
+                embedding=emb.tolist(),
+                metadata={
+                    "file": c.file,
+                    "title": c.title,
+                    "start": c.start,
+                    "end": c.end,
+                    "clean_start": c.clean_start,
+                    "clean_end": c.clean_end,
+                    "doc_hash": c.doc_hash,
+                    "chunk_index": c.index,
+                    "n_chunks": n_by_file[c.file],
+                    "segmap": json.dumps(c.segmap, separators=(",", ":")),
+                },
+            )
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=c.file)
+            nodes.append(node)
+        return nodes
+
+    def delete_file(self, file: str) -> int:
+        ids = self.collection.get(where={"file": file}, include=[])["ids"]
+        self._delete_ids(ids)
+        return len(ids)
+
+    def _delete_ids(self, ids: list[str]):
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(ids), step):
+            self.collection.delete(ids=ids[i : i + step])
+
+    def add_chunks(self, chunks: list[Chunk], on_progress: Callable[[int], None] | None = None) -> tuple[int, float]:
+        """Embed and store chunks; returns (tokens embedded, embedding seconds)."""
+        prefixes = {}
+        for c in chunks:
+            if c.title not in prefixes:
+                prefixes[c.title] = self.embedder.truncate(c.title, self.settings.title_tokens)
+        texts = [c.embed_text(prefixes[c.title]) for c in chunks]
+        tokens = sum(self.embedder.count_tokens(texts))
+        t0 = time.perf_counter()
+        emb = self.embedder.encode(texts, progress=on_progress)
+        secs = time.perf_counter() - t0
+        nodes = self._nodes(chunks, emb)
+        step = min(self.client.get_max_batch_size(), 1000)
+        for i in range(0, len(nodes), step):
+            self.store.add(nodes[i : i + step])
+        return tokens, secs
+
+    def sync(
+        self,
+        corpus_dir: Path,
+        on_start: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> SyncReport:
+        """Bring the index in line with ``corpus_dir``. ``on_start(n_chunks)`` then ``on_progress(k)``
+        report embedding progress."""
+        t0 = time.perf_counter()
+        report = SyncReport()
+        entries, skipped = scan(Path(corpus_dir), self.settings.max_file_bytes)
+        report.skipped += skipped
+        have = self.manifest()
+        todo: list[Document] = []
+        seen: set[str] = set()
+        for e in entries:
+            seen.add(e.path)
+            try:
+                data = e.abspath.read_bytes()
+            except OSError as err:
+                report.skipped.append(Skipped(e.path, f"unreadable: {err.strerror or err}"))
+                continue
+            h = file_hash(data)
+            old = have.get(e.path)
+            if old and old["hash"] == h and old["n_chunks"] == len(old["ids"]):
+                report.unchanged.append(e.path)
+                continue
+
+            doc = parse(e.path, data)
+            if isinstance(doc, Skipped):
+                report.skipped.append(doc)
+                if old:  # it was indexed before and is no longer usable
+                    report.removed.append(e.path)
+                    self._delete_ids(old["ids"])
+                    report.chunks_removed += len(old["ids"])
+                continue
+            (report.updated if old else report.added).append(e.path)
+            if old:
+                self._delete_ids(old["ids"])
+                report.chunks_removed += len(old["ids"])
+            todo.append(doc)
+        for path, old in have.items():
+            if path not in seen:
+                self._delete_ids(old["ids"])
+                report.removed.append(path)
+                report.chunks_removed += len(old["ids"])
+        chunks: list[Chunk] = []
+        for doc in todo:
+            chunks += chunk_document(doc, self.embedder.count_tokens, self.settings.chunk_size, self.settings.chunk_overlap)
+        if chunks:
+            if on_start:
+                on_start(len(chunks))
+            report.tokens_embedded, report.embed_seconds = self.add_chunks(chunks, on_progress)
+        report.chunks_added = len(chunks)
+        report.chunks_total = self.count()
+        report.seconds = time.perf_counter() - t0
+        return report

@@ -1,0 +1,226 @@
+"""Retrieval: dense (Chroma) and lexical (BM25) candidates fused by reciprocal rank fusion.
+
+After fusion, passages of the same file that overlap (neighbouring chunks share their overlap) are
+merged into one, and near-duplicate passages (the same text in two files) are collapsed into the
+better-ranked one, which lists the other files in ``also_in``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Settings
+from .corpus import span_from_segmap
+from .embedding import Embedder
+from .index import ChromaIndex
+from .text import terms
+
+
+@dataclass
+class Passage:
+    id: str
+    file: str
+    title: str
+    text: str
+    start: int
+    end: int
+    clean_start: int
+    clean_end: int
+    score: float = 0.0  # fused RRF score
+    dense: float | None = None  # cosine similarity to the question
+    bm25: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    segmap: list[list[int]] = field(default_factory=list, repr=False)
+    also_in: list[str] = field(default_factory=list)
+
+    def file_span(self, a: int, b: int) -> tuple[int, int]:
+        """File span of ``text[a:b]``."""
+        return span_from_segmap(self.segmap, a, b)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
+                                           "bm25", "dense_rank", "bm25_rank", "also_in")}
+        return d
+
+
+class LexicalIndex:
+    """BM25 over title + text of every chunk, rebuilt from Chroma (cheap) whenever it changed."""
+
+    def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict]):
+        import bm25s
+
+        self.ids = ids
+        self.meta = metadatas
+        self.docs = docs
+        corpus = [terms(f"{m.get('title', '')}\n{d}") for d, m in zip(docs, metadatas)]
+        self.df: Counter = Counter()
+        for toks in corpus:
+            self.df.update(set(toks))
+        self.n = len(docs)
+        self.bm25 = bm25s.BM25()
+        if docs:
+            self.bm25.index(corpus, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        q = [t for t in terms(query) if t in self.df]
+        if not q or not self.n:
+            return []
+        k = min(k, self.n)
+        res, scores = self.bm25.retrieve([q], k=k, show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(res[0], scores[0]) if s > 0]
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    w = re.findall(r"\w+", text.lower())
+    return {tuple(w[i : i + n]) for i in range(max(1, len(w) - n + 1))}
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return False
+    return len(sa & sb) / min(len(sa), len(sb)) >= threshold
+
+
+def _merge(a: Passage, b: Passage) -> Passage:
+    """One passage covering two overlapping or touching passages of the same file."""
+    first, second = (a, b) if a.clean_start <= b.clean_start else (b, a)
+    # both are slices of the same clean document text, so the union is exact
+    if second.clean_end <= first.clean_end:
+        text, segmap, end, cend = first.text, first.segmap, first.end, first.clean_end
+    else:
+        cut = first.clean_end - second.clean_start
+        text = first.text + second.text[cut:]
+        shift = second.clean_start - first.clean_start
+        segmap = first.segmap + [[cs + shift, cl, os_, ol] for cs, cl, os_, ol in second.segmap]
+        end, cend = second.end, second.clean_end
+    best = a if a.score >= b.score else b
+    return Passage(
+        id=best.id, file=a.file, title=a.title, text=text, start=first.start, end=end,
+        clean_start=first.clean_start, clean_end=cend, score=max(a.score, b.score),
+        dense=max(x for x in (a.dense, b.dense, -1.0) if x is not None),
+        bm25=max(x for x in (a.bm25, b.bm25, 0.0) if x is not None),
+        dense_rank=min((x for x in (a.dense_rank, b.dense_rank) if x is not None), default=None),
+        bm25_rank=min((x for x in (a.bm25_rank, b.bm25_rank) if x is not None), default=None),
+        segmap=segmap, also_in=sorted(set(a.also_in) | set(b.also_in)),
+    )
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex):
+        self.settings = settings
+        self.embedder = embedder
+        self.index = index
+        self._lexical: LexicalIndex | None = None
+        self._lexical_count = -1
+        self._lock = threading.Lock()
+
+    def invalidate(self):
+        self._lexical = None
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        count = self.index.count()
+        with self._lock:
+            if self._lexical is None or count != self._lexical_count:
+                ids, docs, metas = self.index.all_chunks()
+                self._lexical = LexicalIndex(ids, docs, metas)
+                self._lexical_count = count
+            return self._lexical
+
+    def _passage(self, cid: str, text: str, md: dict) -> Passage:
+        return Passage(
+            id=cid, file=md["file"], title=md.get("title", ""), text=text,
+            start=int(md["start"]), end=int(md["end"]),
+            clean_start=int(md["clean_start"]), clean_end=int(md["clean_end"]),
+            segmap=json.loads(md.get("segmap", "[]")),
+        )
+
+    def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k)
+        t0 = time.perf_counter()
+        if qemb is None:
+            qemb = self.embedder.encode_one(question)
+        t1 = time.perf_counter()
+        res = self.index.store.query(VectorStoreQuery(query_embedding=qemb.tolist(), similarity_top_k=n))
+        t2 = time.perf_counter()
+        lex = self.lexical
+        lexical_hits = lex.search(question, n)
+        t3 = time.perf_counter()
+
+        cands: dict[str, Passage] = {}
+        for rank, (node, sim) in enumerate(zip(res.nodes, res.similarities or [])):
+            p = self._passage(node.node_id, node.get_content(), node.metadata)
+            p.dense = 1.0 - (-math.log(sim)) if sim and sim > 0 else 0.0  # Chroma cosine distance -> similarity
+            p.dense_rank = rank
+            cands[p.id] = p
+        for rank, (i, s) in enumerate(lexical_hits):
+            cid = lex.ids[i]
+            p = cands.get(cid) or self._passage(cid, lex.docs[i], lex.meta[i])
+            p.bm25, p.bm25_rank = s, rank
+            cands[cid] = p
+        kk = self.settings.rrf_k
+        for p in cands.values():
+            p.score = 0.0
+            if p.dense_rank is not None:
+                p.score += self.settings.dense_weight / (kk + p.dense_rank + 1)
+            if p.bm25_rank is not None:
+                p.score += self.settings.bm25_weight / (kk + p.bm25_rank + 1)
+        fused = sorted(cands.values(), key=lambda p: -p.score)
+        out = self.collapse(fused, k)
+        if timings is not None:
+            timings["embed_ms"] = (t1 - t0) * 1000
+            timings["dense_ms"] = (t2 - t1) * 1000
+            timings["bm25_ms"] = (t3 - t2) * 1000
+            timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        return out
+
+    @staticmethod
+    def collapse(ranked: list[Passage], k: int) -> list[Passage]:
+        """Merge overlapping same-file passages, collapse near-duplicates, keep the best ``k``."""
+        out: list[Passage] = []
+        for p in ranked:
+            merged = False
+            for i, q in enumerate(out):
+                if q.file == p.file and p.clean_start < q.clean_end and q.clean_start < p.clean_end:
+                    m = _merge(q, p)
+                    # the union may now overlap another kept passage of the file: absorb it too
+                    for j in range(len(out) - 1, -1, -1):
+                        o = out[j]
+                        if j != i and o.file == m.file and o.clean_start < m.clean_end and m.clean_start < o.clean_end:
+                            m = _merge(m, o)
+                            del out[j]
+                            if j < i:
+                                i -= 1
+                    out[i] = m
+                    merged = True
+                    break
+                if near_duplicate(q.text, p.text):
+                    if p.file != q.file and p.file not in q.also_in:
+                        q.also_in.append(p.file)
+                    merged = True
+                    break
+            if not merged:
+                if len(out) >= k:
+                    continue
+                out.append(p)
+        return out
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b.T

@@ -1,0 +1,50 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture
+def settings_for(tmp_path):
+    """Settings for a corpus folder and a fresh index under tmp_path."""
+    from qa.config import load_settings
+
+    def make(corpus: Path, **kw):
+        return load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", **kw)
+
+    return make
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    d = tmp_path / "corpus"
+    shutil.copytree(SEEDS, d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def seeds_engine(tmp_path_factory, embedder):
+    """An engine over the seed articles, indexed once for the session."""
+    from qa.config import load_settings
+    from qa.engine import Engine
+
+    base = tmp_path_factory.mktemp("seeds_engine")
+    engine = Engine(load_settings(corpus_dir=SEEDS, index_dir=base / "index"), embedder)
+    report = engine.sync()
+    assert len(report.added) == 5
+    return engine

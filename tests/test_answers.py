@@ -1,0 +1,146 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.answer import ABSTAIN_TEXT, Answer
+from qa.corpus import collapse_ws, original_text
+from qa.engine import EMPTY_INDEX, EMPTY_QUESTION, Engine
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ROOT = SEEDS.parent
+
+
+def test_cited_answer_on_seeds(seeds_engine):
+    a = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?")
+    assert not a.abstained and "5%" in a.text
+    assert a.citations and a.citations[0].file == "001_fc8662c004b3d3bf.txt"
+    assert "[1]" in a.text or f"[{a.citations[0].n}]" in a.text
+    # the citation's span points at the quote in the original file
+    c = a.citations[0]
+    src = original_text((SEEDS / c.file).read_bytes())
+    assert collapse_ws(src[c.start:c.end]) == collapse_ws(c.quote)
+    assert a.backend == "extractive"
+    assert {"retrieve_ms", "answer_ms", "first_token_ms", "total_ms"} <= set(a.timings)
+
+
+@pytest.mark.parametrize("question,file,needle", [
+    ("How many Ukrainian soldiers has the fighting killed according to Zelenskyy?", "003_e735657bf45baaa7.txt", "45,100"),
+    ("Who is Trump's special envoy for Ukraine?", None, "Kellogg"),
+    ("What did Kaja Kallas say about the minerals deal?", "001_fc8662c004b3d3bf.txt", "Europeans"),
+])
+def test_more_seed_questions(seeds_engine, question, file, needle):
+    a = seeds_engine.ask(question)
+    assert needle in a.text, a.text
+    if file:
+        assert file in {c.file for c in a.citations}
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2022 FIFA World Cup final?",
+    "What is the boiling point of mercury?",
+])
+def test_unanswerable_abstains(seeds_engine, question):
+    a = seeds_engine.ask(question)
+    assert a.abstained and a.text == ABSTAIN_TEXT and not a.citations
+    assert a.passages  # the closest passages are still shown
+
+
+def test_passages_carry_spans_and_scores(seeds_engine):
+    ps = seeds_engine.retrieve("Dmitry Peskov Kremlin comment", k=5)
+    assert 1 <= len(ps) <= 5
+    for p in ps:
+        src = original_text((SEEDS / p.file).read_bytes())
+        assert p.start < p.end <= len(src)
+        assert p.score > 0 and (p.dense is not None or p.bm25 is not None)
+        assert p.title
+        a, b = 0, len(p.text)
+        s, e = p.file_span(a, b)
+        assert (s, e) == (p.start, p.end)
+    assert [p.score for p in ps] == sorted((p.score for p in ps), reverse=True)
+
+
+@pytest.mark.parametrize("question", [
+    "What share of the world's critical raw materials does Ukraine hold?",
+    "What did Trump say about NATO membership for Ukraine?",
+    "Zelensky security guarantees minerals deal investment fund",
+    "Who is Yulia Svyrydenko?",
+])
+def test_no_paragraph_returned_twice(seeds_engine, question):
+    ps = seeds_engine.retrieve(question, k=8)
+    seen = set()
+    for p in ps:
+        for line in p.text.split("\n"):
+            for sentence in line.split(". "):
+                key = collapse_ws(sentence).casefold()
+                if len(key) > 40:
+                    assert key not in seen, (question, key)
+                    seen.add(key)
+
+
+def test_streaming_and_final_agree(seeds_engine):
+    events = list(seeds_engine.ask_stream("Who is Trump's special envoy for Ukraine?"))
+    pieces = [e for e in events if isinstance(e, str)]
+    assert pieces and isinstance(events[-1], Answer)
+    assert "".join(pieces) == events[-1].text
+
+
+@pytest.mark.parametrize("question,message", [("", EMPTY_QUESTION), ("   \n\t", EMPTY_QUESTION)])
+def test_empty_question(seeds_engine, question, message):
+    a = seeds_engine.ask(question)
+    assert a.message == message and not a.passages and "retrieve_ms" not in a.timings
+
+
+def test_too_long_question(seeds_engine):
+    a = seeds_engine.ask("Why " * 600)
+    assert a.message and "too long" in a.message and not a.passages
+
+
+def test_empty_index_says_how_to_build(tmp_path, settings_for, embedder):
+    (tmp_path / "c").mkdir()
+    a = Engine(settings_for(tmp_path / "c"), embedder).ask("Anything?")
+    assert a.message == EMPTY_INDEX and "qa index" in a.message
+
+
+def _cli(*args, env_extra=None, cwd=ROOT):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_cli_index_and_ask_json(tmp_path, seeds_copy):
+    env = {"QA_INDEX_DIR": str(tmp_path / "idx"), "QA_CORPUS_DIR": str(seeds_copy)}
+    (seeds_copy / "bad.txt").write_bytes(b"")
+    r = _cli("index", env_extra=env)
+    assert r.returncode == 0, r.stderr
+    assert "added 5" in r.stdout and "skipped bad.txt: empty file" in r.stdout and "chunks" in r.stdout
+    r = _cli("index", env_extra=env)
+    assert "added 0, updated 0, removed 0, unchanged 5" in r.stdout
+    r = _cli("ask", "--json", "What share of the world's critical raw materials does Ukraine hold?", env_extra=env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert "5%" in d["answer"] and d["backend"] == "extractive"
+    c = d["citations"][0]
+    assert c["file"] == "001_fc8662c004b3d3bf.txt" and {"start", "end", "quote"} <= set(c)
+    assert d["passages"] and {"file", "start", "end", "text", "score"} <= set(d["passages"][0])
+    assert d["timings"]["total_ms"] > 0
+    r = _cli("ask", "What share of the world's critical raw materials does Ukraine hold?", env_extra=env)
+    assert "5%" in r.stdout and "Sources:" in r.stdout and "[1] 001_fc8662c004b3d3bf.txt" in r.stdout
+    r = _cli("ask", "  ", env_extra=env)
+    assert r.returncode == 1 and "Please type a question" in r.stdout
+
+
+def test_settings_from_env_and_toml(tmp_path, monkeypatch):
+    from qa.config import load_settings
+
+    cfg = tmp_path / "qa.toml"
+    cfg.write_text('top_k = 7\nchunk_size = 100\ncorpus_dir = "articles"\n')
+    monkeypatch.setenv("QA_CONFIG", str(cfg))
+    monkeypatch.setenv("QA_TOP_K", "3")
+    s = load_settings()
+    assert s.top_k == 3 and s.chunk_size == 100 and str(s.corpus_dir) == "articles"
+    monkeypatch.setenv("QA_CHUNK_SIZE", "250")
+    with pytest.raises(ValueError, match="embedder truncates"):
+        load_settings()

@@ -1,0 +1,156 @@
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.chunking import chunk_document
+from qa.config import EMBEDDER_MAX_TOKENS
+from qa.corpus import collapse_ws, original_text, parse, without_removed as cut_removed
+from qa.engine import Engine
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_chunks_fit_the_embedder_and_point_into_files(embedder, settings_for):
+    s = settings_for(SEEDS)
+    for f in sorted(SEEDS.iterdir()):
+        data = f.read_bytes()
+        doc = parse(f.name, data)
+        src = original_text(data)
+        chunks = chunk_document(doc, embedder.count_tokens, s.chunk_size, s.chunk_overlap)
+        assert chunks
+        title = embedder.truncate(doc.title, s.title_tokens)
+        for c in chunks:
+            n = len(embedder.tokenizer(c.embed_text(title))["input_ids"])  # with [CLS] and [SEP]
+            assert n <= EMBEDDER_MAX_TOKENS, (f.name, n)
+            assert c.text == doc.text[c.clean_start:c.clean_end]
+            assert collapse_ws(cut_removed(src, doc.removed, c.start, c.end)) == collapse_ws(c.text)
+        # chunks cover the whole document, consecutive ones overlap or touch
+        assert chunks[0].clean_start == 0 and chunks[-1].clean_end == len(doc.text)
+        for a, b in zip(chunks, chunks[1:]):
+            assert b.clean_start <= a.clean_end + 1
+
+
+def test_long_sentence_is_split(embedder):
+    doc = parse("long.txt", ("word " * 600 + "end.\n").encode())
+    chunks = chunk_document(doc, embedder.count_tokens, 64, 8)
+    assert len(chunks) >= 9
+    assert all(len(embedder.count_tokens([c.text]) and c.text.split()) <= 64 for c in chunks)
+
+
+def test_sync_is_incremental(seeds_copy, settings_for, embedder):
+    engine = Engine(settings_for(seeds_copy), embedder)
+    r1 = engine.sync()
+    assert sorted(r1.added) == sorted(p.name for p in seeds_copy.iterdir())
+    assert r1.chunks_added == r1.chunks_total > 0
+    ids_before = {f["file"]: f for f in engine.index.files()}
+    manifest_before = engine.index.manifest()
+
+    r2 = engine.sync()
+    assert not r2.changed and r2.chunks_added == 0 and len(r2.unchanged) == 5
+    assert engine.index.manifest() == manifest_before
+
+    # change one file: only its chunks are replaced
+    changed = seeds_copy / "004_b7d7290862e495a3.txt"
+    changed.write_text(changed.read_text() + "\nThe deal also covers lithium deposits near Shevchenko.\n")
+    r3 = engine.sync()
+    assert r3.updated == ["004_b7d7290862e495a3.txt"] and not r3.added and not r3.removed
+    after = engine.index.manifest()
+    for f, m in manifest_before.items():
+        if f != "004_b7d7290862e495a3.txt":
+            assert after[f]["ids"] == m["ids"]
+    assert set(after["004_b7d7290862e495a3.txt"]["ids"]).isdisjoint(manifest_before["004_b7d7290862e495a3.txt"]["ids"])
+    answer = engine.ask("Which deposits near Shevchenko does the deal cover?")
+    assert "lithium" in answer.text and answer.citations[0].file == "004_b7d7290862e495a3.txt"
+
+    # delete a file: its chunks are gone, and search no longer returns it
+    (seeds_copy / "001_fc8662c004b3d3bf.txt").unlink()
+    r4 = engine.sync()
+    assert r4.removed == ["001_fc8662c004b3d3bf.txt"]
+    assert r4.chunks_removed == ids_before["001_fc8662c004b3d3bf.txt"]["chunks"]
+    assert "001_fc8662c004b3d3bf.txt" not in engine.index.manifest()
+    passages = engine.retrieve("What share of the world's critical raw materials does Ukraine hold?", k=10)
+    assert all(p.file != "001_fc8662c004b3d3bf.txt" for p in passages)
+
+
+def test_interrupted_sync_is_repaired(seeds_copy, settings_for, embedder):
+    engine = Engine(settings_for(seeds_copy), embedder)
+    engine.sync()
+    m = engine.index.manifest()["003_e735657bf45baaa7.txt"]
+    engine.index._delete_ids(m["ids"][:2])  # as if a sync died half-way through this file
+    r = engine.sync()
+    assert r.updated == ["003_e735657bf45baaa7.txt"]
+    assert len(engine.index.manifest()["003_e735657bf45baaa7.txt"]["ids"]) == len(m["ids"])
+
+
+def test_bad_files_do_not_stop_indexing(tmp_path, settings_for, embedder):
+    corpus = tmp_path / "c"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "broken.txt").write_bytes(b"\x00\x01\x02binary")
+    (corpus / "empty.md").write_bytes(b"")
+    engine = Engine(settings_for(corpus), embedder)
+    r = engine.sync()
+    assert len(r.added) == 5
+    assert {s.path for s in r.skipped} == {"broken.txt", "empty.md"}
+    assert "skipped broken.txt: binary" in r.summary()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    chroma = Path(sys.executable).parent / "chroma"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, "chroma server exited"
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.server
+def test_same_sync_against_a_real_chroma_server(chroma_server, seeds_copy, settings_for, embedder, tmp_path):
+    import chromadb
+
+    engine = Engine(settings_for(seeds_copy, chroma_url=chroma_server), embedder)
+    assert isinstance(engine.index.client, chromadb.api.client.Client) or engine.index.client is not None
+    r1 = engine.sync()
+    assert len(r1.added) == 5 and r1.chunks_total > 0
+    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").iterdir())  # nothing embedded locally
+    assert not engine.sync().changed
+    (seeds_copy / "002_d89352816586c04e.txt").unlink()
+    r3 = engine.sync()
+    assert r3.removed == ["002_d89352816586c04e.txt"]
+    answer = engine.ask("What share of the world's critical raw materials does Ukraine hold?")
+    assert "5%" in answer.text and answer.citations[0].file == "001_fc8662c004b3d3bf.txt"
+    # a second client sees the same data through the server
+    other = Engine(settings_for(seeds_copy, chroma_url=chroma_server), embedder)
+    assert other.index.count() == engine.index.count()
+
+
+def test_unreachable_chroma_server_is_a_clear_error(seeds_copy, settings_for, embedder):
+    engine = Engine(settings_for(seeds_copy, chroma_url=f"http://127.0.0.1:{_free_port()}"), embedder)
+    with pytest.raises(ConnectionError, match="QA_CHROMA_URL"):
+        engine.sync()
