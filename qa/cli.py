@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
     s.add_argument("--no-distractors", action="store_true", help="index only the 241 corpus articles")
     s.add_argument("--rebuild", action="store_true", help="rebuild the benchmark index from scratch")
+    s.add_argument("-v", "--verbose", action="store_true", help="list the answers that missed")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in the fusion")
     bm25_weight: float = Field(1.0, ge=0, description="weight of the BM25 ranking in the fusion")
+    file_weight: float = Field(2.0, ge=0, description="weight of the article-level fusion (see README)")
+    article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
 
     # answering
     backend: Literal["extractive"] = Field("extractive", description="answer backend")

@@ -38,7 +38,10 @@ class Embedder:
                     if not (self.model_path / "config.json").exists():
                         raise FileNotFoundError(f"embedding model not found at {self.model_path} (setting QA_EMBED_MODEL)")
                     import torch
+                    import transformers
                     from sentence_transformers import SentenceTransformer
+
+                    transformers.utils.logging.disable_progress_bar()
 
                     if self.threads:
                         torch.set_num_threads(self.threads)

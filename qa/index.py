@@ -119,6 +119,12 @@ class ChromaIndex:
     def count(self) -> int:
         return self.collection.count()
 
+    @property
+    def chunker(self) -> str:
+        """What shapes the chunks and vectors: a file indexed under other settings is indexed again."""
+        s = self.settings
+        return f"v1;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.model_path.name}"
+
     # -- reading ----------------------------------------------------------------------------
     def _get_all(self, include: list[str]) -> dict:
         """Everything in the collection, paged to respect the server's limits."""
@@ -138,7 +144,7 @@ class ChromaIndex:
 
     def manifest(self) -> dict[str, dict]:
         """Per file: its hash, the chunk count it should have, and the ids found."""
-        files: dict[str, dict] = defaultdict(lambda: {"hash": None, "n_chunks": 0, "ids": []})
+        files: dict[str, dict] = defaultdict(lambda: {"hash": None, "n_chunks": 0, "ids": [], "chunker": None})
         got = self._get_all(["metadatas"])
         for cid, md in zip(got["ids"], got["metadatas"]):
             f = files[md["file"]]
@@ -147,6 +153,7 @@ class ChromaIndex:
             else:
                 f["hash"] = md["doc_hash"]
             f["n_chunks"] = int(md.get("n_chunks", 0))
+            f["chunker"] = md.get("chunker")
             f["ids"].append(cid)
         return dict(files)
 
@@ -187,6 +194,7 @@ class ChromaIndex:
                     "chunk_index": c.index,
                     "n_chunks": n_by_file[c.file],
                     "segmap": json.dumps(c.segmap, separators=(",", ":")),
+                    "chunker": self.chunker,
                 },
             )
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=c.file)
@@ -244,7 +252,7 @@ class ChromaIndex:
                 continue
             h = file_hash(data)
             old = have.get(e.path)
-            if old and old["hash"] == h and old["n_chunks"] == len(old["ids"]):
+            if old and old["hash"] == h and old["n_chunks"] == len(old["ids"]) and old["chunker"] == self.chunker:
                 report.unchanged.append(e.path)
                 continue
 

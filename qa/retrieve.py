@@ -53,7 +53,8 @@ class Passage:
 
 
 class LexicalIndex:
-    """BM25 over title + text of every chunk, rebuilt from Chroma (cheap) whenever it changed."""
+    """BM25 over every chunk (title + text) and over every whole article, rebuilt from Chroma (cheap)
+    whenever the index changed, so it never drifts from the vector side."""
 
     def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict]):
         import bm25s
@@ -61,25 +62,56 @@ class LexicalIndex:
         self.ids = ids
         self.meta = metadatas
         self.docs = docs
-        corpus = [terms(f"{m.get('title', '')}\n{d}") for d, m in zip(docs, metadatas)]
+        title_terms: dict[str, list[str]] = {}
+        for m in metadatas:
+            t = m.get("title", "")
+            if t not in title_terms:
+                title_terms[t] = terms(t)
+        text_terms = [terms(d) for d in docs]
+        corpus = [title_terms[m.get("title", "")] + tt for tt, m in zip(text_terms, metadatas)]
         self.df: Counter = Counter()
         for toks in corpus:
             self.df.update(set(toks))
         self.n = len(docs)
         self.bm25 = bm25s.BM25()
+        # articles: the title once, then the chunks in order
+        by_file: dict[str, list[int]] = {}
+        for i, m in enumerate(metadatas):
+            by_file.setdefault(m["file"], []).append(i)
+        self.files = sorted(by_file)
+        articles = []
+        for f in self.files:
+            idx = sorted(by_file[f], key=lambda i: int(metadatas[i].get("clean_start", 0)))
+            toks = list(title_terms[metadatas[idx[0]].get("title", "")])
+            for i in idx:
+                toks += text_terms[i]
+            articles.append(toks)
+        self.article_bm25 = bm25s.BM25()
         if docs:
             self.bm25.index(corpus, show_progress=False)
+            self.article_bm25.index(articles, show_progress=False)
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
 
+    def _query(self, query: str) -> list[str]:
+        return [t for t in terms(query) if t in self.df]
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        q = [t for t in terms(query) if t in self.df]
+        """Chunks: (position, score), best first."""
+        q = self._query(query)
         if not q or not self.n:
             return []
-        k = min(k, self.n)
-        res, scores = self.bm25.retrieve([q], k=k, show_progress=False, n_threads=1)
+        res, scores = self.bm25.retrieve([q], k=min(k, self.n), show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(res[0], scores[0]) if s > 0]
+
+    def search_articles(self, query: str, k: int) -> list[str]:
+        """Files whose whole text best matches, best first."""
+        q = self._query(query)
+        if not q or not self.files:
+            return []
+        res, scores = self.article_bm25.retrieve([q], k=min(k, len(self.files)), show_progress=False, n_threads=1)
+        return [self.files[int(i)] for i, s in zip(res[0], scores[0]) if s > 0]
 
 
 def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
@@ -87,8 +119,10 @@ def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(w[i : i + n]) for i in range(max(1, len(w) - n + 1))}
 
 
-def near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
-    sa, sb = _shingles(a), _shingles(b)
+def near_duplicate(a: str | set, b: str | set, threshold: float = 0.8) -> bool:
+    """Do most word 3-grams of the shorter text appear in the other?"""
+    sa = a if isinstance(a, set) else _shingles(a)
+    sb = b if isinstance(b, set) else _shingles(b)
     if not sa or not sb:
         return False
     return len(sa & sb) / min(len(sa), len(sb)) >= threshold
@@ -174,13 +208,24 @@ class HybridRetriever:
             p = cands.get(cid) or self._passage(cid, lex.docs[i], lex.meta[i])
             p.bm25, p.bm25_rank = s, rank
             cands[cid] = p
-        kk = self.settings.rrf_k
+        # reciprocal rank fusion at two levels: the chunk's own ranks, and its article's ranks (its best
+        # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to
+        # its passages, which keeps a lone matching chunk of an off-topic article from coming first
+        s = self.settings
+        kk = s.rrf_k
+        file_score: dict[str, float] = {}
+        dense_files = [n.metadata["file"] for n in res.nodes]
+        lexical_files = [lex.meta[i]["file"] for i, _ in lexical_hits]
+        article_files = lex.search_articles(question, n)
+        for ranking, w in ((dense_files, s.dense_weight), (lexical_files, s.bm25_weight), (article_files, s.article_weight)):
+            for r, f in enumerate(dict.fromkeys(ranking)):
+                file_score[f] = file_score.get(f, 0.0) + w / (kk + r + 1)
         for p in cands.values():
-            p.score = 0.0
+            p.score = s.file_weight * file_score.get(p.file, 0.0)
             if p.dense_rank is not None:
-                p.score += self.settings.dense_weight / (kk + p.dense_rank + 1)
+                p.score += s.dense_weight / (kk + p.dense_rank + 1)
             if p.bm25_rank is not None:
-                p.score += self.settings.bm25_weight / (kk + p.bm25_rank + 1)
+                p.score += s.bm25_weight / (kk + p.bm25_rank + 1)
         fused = sorted(cands.values(), key=lambda p: -p.score)
         out = self.collapse(fused, k)
         if timings is not None:
@@ -194,6 +239,14 @@ class HybridRetriever:
     def collapse(ranked: list[Passage], k: int) -> list[Passage]:
         """Merge overlapping same-file passages, collapse near-duplicates, keep the best ``k``."""
         out: list[Passage] = []
+        shingles: dict[tuple[str, int], set] = {}
+
+        def sh(x: Passage) -> set:
+            key = (x.id, len(x.text))
+            if key not in shingles:
+                shingles[key] = _shingles(x.text)
+            return shingles[key]
+
         for p in ranked:
             merged = False
             for i, q in enumerate(out):
@@ -210,7 +263,7 @@ class HybridRetriever:
                     out[i] = m
                     merged = True
                     break
-                if near_duplicate(q.text, p.text):
+                if near_duplicate(sh(q), sh(p)):
                     if p.file != q.file and p.file not in q.also_in:
                         q.also_in.append(p.file)
                     merged = True

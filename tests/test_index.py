@@ -88,6 +88,14 @@ def test_interrupted_sync_is_repaired(seeds_copy, settings_for, embedder):
     assert len(engine.index.manifest()["003_e735657bf45baaa7.txt"]["ids"]) == len(m["ids"])
 
 
+def test_changed_chunk_settings_reindex_everything(seeds_copy, settings_for, embedder):
+    Engine(settings_for(seeds_copy), embedder).sync()
+    engine = Engine(settings_for(seeds_copy, chunk_size=96, chunk_overlap=16), embedder)
+    r = engine.sync()
+    assert len(r.updated) == 5 and r.chunks_added > 0
+    assert not engine.sync().changed
+
+
 def test_bad_files_do_not_stop_indexing(tmp_path, settings_for, embedder):
     corpus = tmp_path / "c"
     shutil.copytree(SEEDS, corpus)

@@ -1,0 +1,224 @@
+"""Benchmarks that print figures (not timed tests): ``qa bench retrieval`` and ``qa bench calibrate``.
+
+The RealTime QA data (``--bench-dir``) is for internal measurement only and is never copied into the
+project: the benchmark copies the articles into a git-ignored scratch folder (``--work``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .config import load_settings
+from .engine import Engine
+from .metrics import contains, hit_at, mrr_at, percentile, unique_in_order
+
+
+def _prepare_corpus(bench: Path, work: Path, distractors: bool) -> Path:
+    name = "rtqa601" if distractors else "rtqa241"
+    dest = work / name
+    sources = [bench / "corpus"] + ([bench / "distractors"] if distractors else [])
+    wanted = {p.name: p for src in sources for p in sorted(src.glob("*.txt"))}
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("*.txt"):
+        if old.name not in wanted:
+            old.unlink()
+    for n, p in wanted.items():
+        d = dest / n
+        if not d.exists() or d.stat().st_size != p.stat().st_size:
+            shutil.copyfile(p, d)
+    return dest
+
+
+def load_rtqa(bench: Path) -> list[dict]:
+    with open(bench / "questions_dev.jsonl") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _row(name: str, value, unit: str = "", base=None, better="higher") -> str:
+    v = f"{value:.3f}" if isinstance(value, float) else str(value)
+    line = f"  {name:<34} {v:>10} {unit}"
+    if base is not None and isinstance(value, (int, float)) and base:
+        line += f"   baseline {base:.3f}  ratio {value / base:.2f}x"
+    return line
+
+
+def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10) -> dict:
+    hits1, hits5, mrr, ret_ms = [], [], [], []
+    for q in questions:
+        gold = set(q["evidence_files"])
+        t = {}
+        ps = engine.retrieve(q["question"], k=k, timings=t)
+        files = unique_in_order(f for p in ps for f in [p.file, *p.also_in])
+        hits1.append(hit_at(files, gold, 1))
+        hits5.append(hit_at(files, gold, 5))
+        mrr.append(mrr_at(files, gold, 10))
+        ret_ms.append(t["retrieve_ms"])
+    n = len(questions)
+    return {
+        "hit@1": sum(hits1) / n, "hit@5": sum(hits5) / n, "mrr@10": sum(mrr) / n,
+        "retrieve_p50_ms": percentile(ret_ms, 50), "retrieve_p95_ms": percentile(ret_ms, 95),
+    }
+
+
+def eval_answers(engine: Engine, questions: list[dict]) -> dict:
+    cont, abst, total_ms, answer_ms, misses = [], [], [], [], []
+    for q in questions:
+        a = engine.ask(q["question"], backend="extractive")
+        ok = contains(a.text, q["answer"])
+        cont.append(1.0 if ok else 0.0)
+        abst.append(1.0 if a.abstained else 0.0)
+        total_ms.append(a.timings["total_ms"])
+        answer_ms.append(a.timings["answer_ms"])
+        if not ok:
+            misses.append((q["id"], q["answer"], a.text[:140]))
+    n = len(questions)
+    return {
+        "containment": sum(cont) / n, "abstained": sum(abst) / n,
+        "answer_p50_ms": percentile(answer_ms, 50), "answer_p95_ms": percentile(answer_ms, 95),
+        "ask_p50_ms": percentile(total_ms, 50), "ask_p95_ms": percentile(total_ms, 95), "misses": misses,
+    }
+
+
+def baseline(corpus: Path, questions: list[dict], embedder, k: int = 10) -> dict:
+    """A naive LlamaIndex pipeline: default SentenceSplitter, in-memory VectorStoreIndex, same embedder."""
+    from llama_index.core import Document, Settings as LISettings, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+
+    from .embedding import llama_index_embedding
+
+    LISettings.llm = None
+    emb = llama_index_embedding(embedder)
+    docs = [Document(text=p.read_text(encoding="utf-8", errors="replace"), metadata={"file": p.name})
+            for p in sorted(corpus.glob("*.txt"))]
+    t0 = time.perf_counter()
+    index = VectorStoreIndex.from_documents(docs, embed_model=emb, transformations=[SentenceSplitter()])
+    build = time.perf_counter() - t0
+    retriever = index.as_retriever(similarity_top_k=k)
+    hits1, hits5, mrr, ms = [], [], [], []
+    for q in questions:
+        gold = set(q["evidence_files"])
+        t = time.perf_counter()
+        nodes = retriever.retrieve(q["question"])
+        ms.append((time.perf_counter() - t) * 1000)
+        files = unique_in_order(n.node.metadata["file"] for n in nodes)
+        hits1.append(hit_at(files, gold, 1))
+        hits5.append(hit_at(files, gold, 5))
+        mrr.append(mrr_at(files, gold, 10))
+    n = len(questions)
+    return {
+        "build_s": build, "chunks": len(index.docstore.docs),
+        "hit@1": sum(hits1) / n, "hit@5": sum(hits5) / n, "mrr@10": sum(mrr) / n,
+        "retrieve_p50_ms": percentile(ms, 50), "retrieve_p95_ms": percentile(ms, 95),
+    }
+
+
+def _engine_for(corpus: Path, work: Path, rebuild: bool) -> Engine:
+    settings = load_settings(corpus_dir=corpus, chroma_url=None)
+    idx = work / f"index-{corpus.name}-c{settings.chunk_size}-o{settings.chunk_overlap}-t{settings.title_tokens}"
+    if rebuild and idx.exists():
+        shutil.rmtree(idx)
+    return Engine(settings.model_copy(update={"index_dir": idx}))
+
+
+def run_retrieval(args) -> int:
+    from tqdm import tqdm
+
+    bench = Path(args.bench_dir)
+    if not (bench / "questions_dev.jsonl").exists():
+        print(f"error: no RTQA benchmark at {bench} (--bench-dir)", file=sys.stderr)
+        return 2
+    corpus = _prepare_corpus(bench, Path(args.work), not args.no_distractors)
+    questions = load_rtqa(bench)
+    engine = _engine_for(corpus, Path(args.work), args.rebuild)
+    engine.embedder.model  # load once, outside the timings
+    bar = None
+
+    def on_start(n):
+        nonlocal bar
+        bar = tqdm(total=n, unit="chunk", desc="embedding", file=sys.stderr)
+
+    build = engine.sync(corpus, on_start, lambda n: bar.update(n))
+    if bar:
+        bar.close()
+    again = engine.sync(corpus)
+    engine.ask("warm-up question")  # first query pays for lazy imports
+    ret = eval_retrieval(engine, questions)
+    ans = eval_answers(engine, questions)
+    base = None if args.no_baseline else baseline(corpus, questions, engine.embedder)
+
+    files = len(build.added) + len(build.updated) + len(build.unchanged)
+    print(f"\nRetrieval benchmark: RTQA dev, {len(questions)} questions, {files} articles ({corpus})")
+    if build.chunks_added:
+        print(_row("index build", build.seconds, "s", base and base["build_s"], "lower"))
+        print(_row("embedding throughput", build.chunks_added / build.embed_seconds, "chunks/s"))
+        print(_row("embedding throughput", build.tokens_embedded / build.embed_seconds, "tokens/s"))
+    else:
+        print("  index build                        (index already built; --rebuild to measure)")
+    print(_row("chunks", build.chunks_total, "", base and base["chunks"]))
+    print(_row("unchanged re-index", again.seconds, "s"))
+    for m in ("hit@1", "hit@5", "mrr@10"):
+        print(_row(f"file {m}", ret[m], "", base and base[m]))
+    print(_row("retrieval p50", ret["retrieve_p50_ms"], "ms", base and base["retrieve_p50_ms"], "lower"))
+    print(_row("retrieval p95", ret["retrieve_p95_ms"], "ms", base and base["retrieve_p95_ms"], "lower"))
+    print(_row("extractive containment", ans["containment"]))
+    print(_row("extractive abstained", ans["abstained"]))
+    print(_row("extractive answer step p50", ans["answer_p50_ms"], "ms"))
+    print(_row("extractive ask (retrieve+answer) p50", ans["ask_p50_ms"], "ms"))
+    print(_row("extractive ask p95", ans["ask_p95_ms"], "ms"))
+    if args.verbose:
+        for m in ans["misses"]:
+            print("  miss", m)
+    return 0
+
+
+def run_calibrate(args) -> int:
+    """Pick the extractive abstention threshold: best balanced accuracy between answerable RTQA dev
+    questions (answer contained) and unanswerable ones from the seeds question set."""
+    bench = Path(args.bench_dir)
+    corpus = _prepare_corpus(bench, Path(args.work), not args.no_distractors)
+    engine = _engine_for(corpus, Path(args.work), False)
+    engine.sync(corpus)
+    ans_scores, un_scores = [], []
+    for q in load_rtqa(bench):
+        ps = engine.retrieve(q["question"])
+        ranked = engine.answerer("extractive").score(q["question"], ps, None)
+        if ranked and contains(ranked[0]["text"], q["answer"]):
+            ans_scores.append(ranked[0]["score"])
+    # questions the corpus cannot answer: the unanswerable seeds questions asked of this corpus
+    # and of the seeds, plus RTQA questions asked of the seeds
+    seeds_engine = Engine(load_settings(index_dir=Path(args.work) / "index-seeds", chroma_url=None), engine.embedder)
+    seeds_engine.sync()
+    unanswerable = []
+    seeds_qs = Path("eval/seeds.jsonl")
+    if seeds_qs.exists():
+        for line in seeds_qs.read_text().splitlines():
+            if line.strip():
+                q = json.loads(line)
+                if q.get("type") == "unanswerable":
+                    unanswerable.append(q["question"])
+    for text in unanswerable:
+        for e in (seeds_engine, engine):
+            ranked = e.answerer("extractive").score(text, e.retrieve(text), None)
+            un_scores.append(ranked[0]["score"] if ranked else 0.0)
+    for q in load_rtqa(bench):
+        ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
+        un_scores.append(ranked[0]["score"] if ranked else 0.0)
+    best = (0.0, 0.0)
+    for t in sorted(set(ans_scores + un_scores)):
+        tpr = sum(s >= t for s in ans_scores) / len(ans_scores)
+        tnr = sum(s < t for s in un_scores) / len(un_scores)
+        if (tpr + tnr) / 2 > best[1]:
+            best = (t, (tpr + tnr) / 2)
+    print(f"answerable (correct top sentence): {len(ans_scores)}, unanswerable: {len(un_scores)}")
+    print(f"answerable scores p10/p50: {percentile(ans_scores, 10):.3f}/{percentile(ans_scores, 50):.3f}")
+    print(f"unanswerable scores p50/p90: {percentile(un_scores, 50):.3f}/{percentile(un_scores, 90):.3f}")
+    print(f"best threshold {best[0]:.3f} (balanced accuracy {best[1]:.3f})")
+    return 0
+
+
+def main(args) -> int:
+    return {"retrieval": run_retrieval, "calibrate": run_calibrate}[args.what](args)
