@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import load_settings
 from .engine import Engine
-from .metrics import contains, hit_at, mrr_at, percentile, unique_in_order
+from .metrics import contains, hit_at, matches, mrr_at, percentile, unique_in_order
 
 
 def _prepare_corpus(bench: Path, work: Path, distractors: bool) -> Path:
@@ -51,8 +51,7 @@ def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10) -> dict:
     for q in questions:
         gold = set(q["evidence_files"])
         t = {}
-        ps = engine.retrieve(q["question"], k=k, timings=t)
-        files = unique_in_order(f for p in ps for f in [p.file, *p.also_in])
+        files = engine.retriever.search(q["question"], k=k, timings=t).files
         hits1.append(hit_at(files, gold, 1))
         hits5.append(hit_at(files, gold, 5))
         mrr.append(mrr_at(files, gold, 10))
@@ -183,23 +182,25 @@ def run_calibrate(args) -> int:
     engine = _engine_for(corpus, Path(args.work), False)
     engine.sync(corpus)
     ans_scores, un_scores = [], []
+    seeds_engine = Engine(load_settings(index_dir=Path(args.work) / "index-seeds", chroma_url=None), engine.embedder)
+    seeds_engine.sync()
     for q in load_rtqa(bench):
         ps = engine.retrieve(q["question"])
         ranked = engine.answerer("extractive").score(q["question"], ps, None)
         if ranked and contains(ranked[0]["text"], q["answer"]):
             ans_scores.append(ranked[0]["score"])
-    # questions the corpus cannot answer: the unanswerable seeds questions asked of this corpus
-    # and of the seeds, plus RTQA questions asked of the seeds
-    seeds_engine = Engine(load_settings(index_dir=Path(args.work) / "index-seeds", chroma_url=None), engine.embedder)
-    seeds_engine.sync()
+    # answerable: seeds facts whose best sentence holds the answer (below); unanswerable: the seeds
+    # set's unanswerable questions asked of both corpora, plus RTQA questions asked of the seeds
     unanswerable = []
     seeds_qs = Path("eval/seeds.jsonl")
-    if seeds_qs.exists():
-        for line in seeds_qs.read_text().splitlines():
-            if line.strip():
-                q = json.loads(line)
-                if q.get("type") == "unanswerable":
-                    unanswerable.append(q["question"])
+    for line in seeds_qs.read_text().splitlines() if seeds_qs.exists() else []:
+        q = json.loads(line) if line.strip() else {}
+        if q.get("type") == "unanswerable":
+            unanswerable.append(q["question"])
+        elif q.get("type") in ("fact", "multi-source"):
+            ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
+            if ranked and matches(ranked[0]["text"], q["answers"]):
+                ans_scores.append(ranked[0]["score"])
     for text in unanswerable:
         for e in (seeds_engine, engine):
             ranked = e.answerer("extractive").score(text, e.retrieve(text), None)

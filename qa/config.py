@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(5_000_000, gt=0, description="files larger than this are skipped")
 
     # chunking (sizes in the embedder's word-pieces)
-    chunk_size: int = Field(128, ge=16, description="chunk body size in word-pieces")
-    chunk_overlap: int = Field(24, ge=0, description="overlap between consecutive chunks in word-pieces")
+    chunk_size: int = Field(64, ge=16, description="chunk body size in word-pieces")
+    chunk_overlap: int = Field(16, ge=0, description="overlap between consecutive chunks in word-pieces")
     title_tokens: int = Field(32, ge=0, description="word-pieces of the title embedded with each chunk")
 
     # retrieval
@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in the fusion")
     bm25_weight: float = Field(1.0, ge=0, description="weight of the BM25 ranking in the fusion")
-    file_weight: float = Field(2.0, ge=0, description="weight of the article-level fusion (see README)")
+    max_per_file: int = Field(3, ge=1, description="most passages from one article in the top k")
+    file_weight: float = Field(3.0, ge=0, description="weight of the article-level fusion (see README)")
     article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
 
     # answering

@@ -27,6 +27,17 @@ def contains(answer: str, gold: str) -> bool:
     return bool(g) and f" {g} " in f" {normalize(answer)} "
 
 
+def matches(answer: str, acceptable: Sequence[str]) -> bool:
+    """Does the answer contain one of the acceptable answers? ``re:`` marks a regular expression."""
+    for a in acceptable:
+        if a.startswith("re:"):
+            if re.search(a[3:], answer, re.IGNORECASE):
+                return True
+        elif contains(answer, a):
+            return True
+    return False
+
+
 def unique_in_order(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 

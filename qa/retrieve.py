@@ -152,6 +152,12 @@ def _merge(a: Passage, b: Passage) -> Passage:
     )
 
 
+@dataclass
+class Retrieval:
+    passages: list[Passage]
+    files: list[str]  # every candidate article, best first
+
+
 class HybridRetriever:
     def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex):
         self.settings = settings
@@ -183,6 +189,10 @@ class HybridRetriever:
         )
 
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
+        return self.search(question, k, timings, qemb).passages
+
+    def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> "Retrieval":
+        """The top ``k`` passages, and the ranking of all candidate articles.""" 
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
         k = k or self.settings.top_k
@@ -227,17 +237,19 @@ class HybridRetriever:
             if p.bm25_rank is not None:
                 p.score += s.bm25_weight / (kk + p.bm25_rank + 1)
         fused = sorted(cands.values(), key=lambda p: -p.score)
-        out = self.collapse(fused, k)
+        out = self.collapse(fused, k, self.settings.max_per_file)
         if timings is not None:
             timings["embed_ms"] = (t1 - t0) * 1000
             timings["dense_ms"] = (t2 - t1) * 1000
             timings["bm25_ms"] = (t3 - t2) * 1000
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        return out
+        files = list(dict.fromkeys(f for p in fused for f in (p.file, *p.also_in)))
+        return Retrieval(out, files)
 
     @staticmethod
-    def collapse(ranked: list[Passage], k: int) -> list[Passage]:
-        """Merge overlapping same-file passages, collapse near-duplicates, keep the best ``k``."""
+    def collapse(ranked: list[Passage], k: int, max_per_file: int | None = None) -> list[Passage]:
+        """Merge overlapping same-file passages, collapse near-duplicates, keep the best ``k`` with at
+        most ``max_per_file`` from one article."""
         out: list[Passage] = []
         shingles: dict[tuple[str, int], set] = {}
 
@@ -269,7 +281,7 @@ class HybridRetriever:
                     merged = True
                     break
             if not merged:
-                if len(out) >= k:
+                if len(out) >= k or (max_per_file and sum(q.file == p.file for q in out) >= max_per_file):
                     continue
                 out.append(p)
         return out
