@@ -17,7 +17,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .retrieve import LexicalIndex, Passage
-from .text import numbers, sentence_spans, terms
+from .text import numbers, sentence_spans, terms, words
 
 ABSTAIN_TEXT = "The articles don't say."
 
@@ -75,18 +75,37 @@ class Answerer(Protocol):
     def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]: ...
 
 
-_QUANTITY = re.compile(r"\b(how (many|much|long|old|far)|what (share|percentage|percent|proportion|number|amount|year|date)|when)\b", re.I)
+_NUMBER_Q = re.compile(r"\b(how (many|much|long|old|far|tall|big)|what (share|percentage|percent|proportion|number|amount|price|age))\b", re.I)
+_TIME_Q = re.compile(r"\b(when|what (year|date|day|month|time)|which (year|day|month))\b", re.I)
+_ENTITY_Q = re.compile(r"\b(who|whom|whose|where|which|what (country|city|company|team|state|group|organization|name))\b", re.I)
+_TIME_WORD = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+                        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|week|month|year|"
+                        r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b\.?", re.I)
+_CAPS = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’.-]*")
+_ATTRIBUTION = re.compile(r"^(“|\"|')|\b(he|she|they) (said|stated|added|wrote|noted|told)\b|^(he|she|they|it|this)\b", re.I)
+
+
+def answer_type(question: str) -> str:
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _TIME_Q.search(question):
+        return "time"
+    if _ENTITY_Q.search(question):
+        return "entity"
+    return "other"
 
 
 class ExtractiveAnswerer:
     """Picks the sentences that best answer the question from the retrieved passages and cites them.
 
     A sentence's support score mixes its embedding similarity to the question, the IDF-weighted share
-    of the question's terms it contains, and its passage's rank. Below ``threshold`` it abstains.
+    of the question's terms it contains, its passage's rank, whether it brings something the question
+    does not already say (names, numbers), and whether that fits the kind of answer asked for (a number
+    for "how many", a date for "when", a name for "who"/"where"). Below ``threshold`` it abstains.
     """
 
     name = "extractive"
-    W_SEM, W_LEX, W_RANK, W_NUM = 0.5, 0.4, 0.1, 0.05
+    W_SEM, W_LEX, W_RANK, W_NOVEL, W_TYPE = 0.5, 0.4, 0.1, 0.1, 0.1
     PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
 
     def __init__(self, embedder: Embedder, lexical: "callable", threshold: float, max_sentences: int = 2):
@@ -105,26 +124,44 @@ class ExtractiveAnswerer:
                 self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts])
 
+    @staticmethod
+    def _novelty(sentence: str, qwords: set[str], qnums: set[str], kind: str) -> tuple[float, float]:
+        caps = [w.rstrip(".'’") for w in _CAPS.findall(sentence)]
+        novel = {w.lower() for w in caps if w and w.lower() not in qwords}
+        nums = numbers(sentence) - qnums
+        novelty = min(1.0, (len(novel) + len(nums)) / 3)
+        if kind == "number":
+            typed = 1.0 if nums else 0.0
+        elif kind == "time":
+            typed = 1.0 if (nums or _TIME_WORD.search(sentence)) else 0.0
+        elif kind == "entity":
+            typed = 1.0 if novel else 0.0
+        else:
+            typed = 0.0
+        return novelty, typed
+
     def score(self, question: str, passages: list[Passage], qemb: np.ndarray | None) -> list[dict]:
         """Candidate sentences with their features and support score, best first."""
         lex: LexicalIndex = self._lexical()
         qterms = list(dict.fromkeys(terms(question)))
         weights = {t: lex.idf(t) for t in qterms}
         total = sum(weights.values()) or 1.0
-        wants_number = bool(_QUANTITY.search(question))
+        kind = answer_type(question)
+        qwords = set(words(question))
         qnums = numbers(question)
         cands = []
         for rank, p in enumerate(passages):
-            for a, b in sentence_spans(p.text):
+            spans = sentence_spans(p.text)
+            for j, (a, b) in enumerate(spans):
                 s = p.text[a:b]
                 if len(s.split()) < 4:
                     continue
                 st = set(terms(s))
                 overlap = sum(w for t, w in weights.items() if t in st) / total
-                has_num = bool(numbers(s) - qnums)
+                novelty, typed = self._novelty(s, qwords, qnums, kind)
                 cands.append({
-                    "passage": rank, "a": a, "b": b, "text": s, "lex": overlap,
-                    "rank": 1.0 / (1 + rank), "num": 1.0 if (wants_number and has_num) else 0.0,
+                    "passage": rank, "a": a, "b": b, "text": s, "lex": overlap, "rank": 1.0 / (1 + rank),
+                    "novel": novelty, "typed": typed, "prev": spans[j - 1] if j else None,
                 })
         if not cands:
             return []
@@ -135,7 +172,10 @@ class ExtractiveAnswerer:
         sims = self._embed([c["text"] for c in top]) @ qemb
         for c, sim in zip(top, sims):
             c["sem"] = float(sim)
-            c["score"] = self.W_SEM * c["sem"] + self.W_LEX * c["lex"] + self.W_RANK * c["rank"] + self.W_NUM * c["num"]
+            # support: how well the sentence matches the question (what abstention looks at)
+            c["support"] = (self.W_SEM * c["sem"] + self.W_LEX * c["lex"]) / (self.W_SEM + self.W_LEX)
+            c["score"] = (self.W_SEM * c["sem"] + self.W_LEX * c["lex"] + self.W_RANK * c["rank"]
+                          + self.W_NOVEL * c["novel"] + self.W_TYPE * c["typed"])
         top.sort(key=lambda c: -c["score"])
         return top
 
@@ -143,17 +183,23 @@ class ExtractiveAnswerer:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
         best = ranked[0]["score"] if ranked else 0.0
-        if not ranked or best < self.threshold:
+        support = max((c["support"] for c in ranked[:3]), default=0.0)
+        if not ranked or support < self.threshold:
             yield ABSTAIN_TEXT
             yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
-                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], best, None)],
+                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], support, None)],
                          timings={"answer_ms": (time.perf_counter() - t0) * 1000})
             return
         chosen = [ranked[0]]
+        top = ranked[0]
+        if top["prev"] and _ATTRIBUTION.search(top["text"]) and not top["typed"]:
+            # "…," he said: the sentence before says who
+            a, b = top["prev"]
+            chosen.insert(0, dict(top, a=a, b=b, text=passages[top["passage"]].text[a:b], prev=None))
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if c["score"] >= 0.9 * best and c["score"] >= self.threshold and c["text"] != chosen[0]["text"]:
+            if c["score"] >= 0.9 * best and c["support"] >= self.threshold and all(c["text"] != x["text"] for x in chosen):
                 chosen.append(c)
         # read in document order when both come from one passage
         chosen.sort(key=lambda c: (c["passage"], c["a"]) if len({x["passage"] for x in chosen}) == 1 else 0)
@@ -167,7 +213,7 @@ class ExtractiveAnswerer:
             citations.setdefault(n, Citation(n, p.file, p.title, start, end, c["text"]))
             piece = f"{c['text']} [{n}]"
             pieces.append(piece)
-            sentences.append(AnswerSentence(piece, [n], c["score"], True))
+            sentences.append(AnswerSentence(piece, [n], round(c["support"], 3), True))
         text = ""
         for i, piece in enumerate(pieces):
             chunk = piece if i == 0 else " " + piece

@@ -48,13 +48,14 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in the fusion")
     bm25_weight: float = Field(1.0, ge=0, description="weight of the BM25 ranking in the fusion")
     max_per_file: int = Field(3, ge=1, description="most passages from one article in the top k")
-    file_weight: float = Field(3.0, ge=0, description="weight of the article-level fusion (see README)")
+    file_weight: float = Field(3.0, ge=0, description="weight of the article-level fusion in ranking articles")
+    passage_file_weight: float = Field(1.0, ge=0, description="weight of the article-level fusion in ranking passages")
     article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
 
     # answering
     backend: Literal["extractive"] = Field("extractive", description="answer backend")
     abstain_threshold: float = Field(
-        0.43, description="extractive answers below this support score abstain (calibrated: qa bench calibrate)"
+        0.48, description="extractive answers below this support score abstain (calibrated: qa bench calibrate)"
     )
     max_question_chars: int = Field(2000, gt=0)
     answer_sentences: int = Field(2, ge=1, le=5, description="most sentences in an extractive answer")

@@ -1,9 +1,11 @@
 """Index: chunks embedded into Chroma (through llama-index's ChromaVectorStore), synced by content hash.
 
 Embedded persistent Chroma in ``index_dir`` by default; a Chroma server when ``chroma_url`` is set.
-Each chunk's metadata holds its file, the file's sha256 and the number of chunks of that file, so the
-index itself is the manifest: a sync compares the corpus with it and touches only what changed, and a
-file whose chunks are incomplete (an interrupted sync) is indexed again.
+A second, small collection (``<collection>-files``) holds one record per article: its sha256, the
+chunking settings and its chunk count. A sync compares the corpus with those records and touches only
+what changed. An article's record is written only after all its chunks are stored, and its old chunks are
+deleted before new ones go in, so an interrupted sync is repaired by the next one. Both collections live
+in the same Chroma (embedded or server), so the index carries its own manifest.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class ChromaIndex:
         self.embedder = embedder
         self._client = None
         self._collection = None
+        self._files = None
         self._store = None
 
     # -- connection -------------------------------------------------------------------------
@@ -109,6 +112,14 @@ class ChromaIndex:
         return self._collection
 
     @property
+    def files_collection(self):
+        if self._files is None:
+            self._files = self.client.get_or_create_collection(
+                f"{self.settings.collection}-files", embedding_function=None, metadata={"role": "article manifest"}
+            )
+        return self._files
+
+    @property
     def store(self):
         if self._store is None:
             from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -126,15 +137,16 @@ class ChromaIndex:
         return f"v1;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.model_path.name}"
 
     # -- reading ----------------------------------------------------------------------------
-    def _get_all(self, include: list[str]) -> dict:
-        """Everything in the collection, paged to respect the server's limits."""
+    @staticmethod
+    def _get_all(collection, include: list[str]) -> dict:
+        """Everything in a collection, paged to respect the server's limits."""
         out: dict = {"ids": []}
         for k in include:
             out[k] = []
         page = 5000
         offset = 0
         while True:
-            r = self.collection.get(include=include, limit=page, offset=offset)
+            r = collection.get(include=include, limit=page, offset=offset)
             out["ids"] += r["ids"]
             for k in include:
                 out[k] += r[k] or []
@@ -143,40 +155,26 @@ class ChromaIndex:
             offset += page
 
     def manifest(self) -> dict[str, dict]:
-        """Per file: its hash, the chunk count it should have, and the ids found."""
-        files: dict[str, dict] = defaultdict(lambda: {"hash": None, "n_chunks": 0, "ids": [], "chunker": None})
-        got = self._get_all(["metadatas"])
-        for cid, md in zip(got["ids"], got["metadatas"]):
-            f = files[md["file"]]
-            if f["hash"] not in (None, md["doc_hash"]):
-                f["hash"] = "mixed"
-            else:
-                f["hash"] = md["doc_hash"]
-            f["n_chunks"] = int(md.get("n_chunks", 0))
-            f["chunker"] = md.get("chunker")
-            f["ids"].append(cid)
-        return dict(files)
+        """Per indexed article: hash, chunker, chunks, title."""
+        got = self._get_all(self.files_collection, ["metadatas"])
+        return {fid: dict(md) for fid, md in zip(got["ids"], got["metadatas"])}
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
-        got = self._get_all(["documents", "metadatas"])
+        got = self._get_all(self.collection, ["documents", "metadatas"])
         return got["ids"], got["documents"], got["metadatas"]
+
+    def chunk_ids(self, file: str) -> list[str]:
+        return self.collection.get(where={"file": file}, include=[])["ids"]
 
     def files(self) -> list[dict]:
         """Indexed articles: file, title, chunks."""
-        out: dict[str, dict] = {}
-        got = self._get_all(["metadatas"])
-        for md in got["metadatas"]:
-            f = out.setdefault(md["file"], {"file": md["file"], "title": md.get("title", ""), "chunks": 0})
-            f["chunks"] += 1
-        return sorted(out.values(), key=lambda f: f["file"])
+        return [{"file": f, "title": m.get("title", ""), "chunks": int(m.get("chunks", 0))}
+                for f, m in sorted(self.manifest().items())]
 
     # -- writing ----------------------------------------------------------------------------
     def _nodes(self, chunks: list[Chunk], embeddings) -> list:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-        n_by_file: dict[str, int] = defaultdict(int)
-        for c in chunks:
-            n_by_file[c.file] += 1
         nodes = []
         for c, emb in zip(chunks, embeddings):
             node = TextNode(
@@ -192,7 +190,6 @@ class ChromaIndex:
                     "clean_end": c.clean_end,
                     "doc_hash": c.doc_hash,
                     "chunk_index": c.index,
-                    "n_chunks": n_by_file[c.file],
                     "segmap": json.dumps(c.segmap, separators=(",", ":")),
                     "chunker": self.chunker,
                 },
@@ -202,9 +199,25 @@ class ChromaIndex:
         return nodes
 
     def delete_file(self, file: str) -> int:
-        ids = self.collection.get(where={"file": file}, include=[])["ids"]
+        """Remove an article's chunks and its record; returns the number of chunks removed."""
+        ids = self.chunk_ids(file)
         self._delete_ids(ids)
+        self.files_collection.delete(ids=[file])
         return len(ids)
+
+    def _record(self, docs: list[Document], chunks: list[Chunk]):
+        counts: dict[str, int] = defaultdict(int)
+        for c in chunks:
+            counts[c.file] += 1
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(docs), step):
+            batch = docs[i : i + step]
+            self.files_collection.upsert(
+                ids=[d.path for d in batch],
+                embeddings=[[1.0]] * len(batch),  # records only; nothing searches this collection
+                metadatas=[{"hash": d.sha256, "chunker": self.chunker, "chunks": counts[d.path], "title": d.title,
+                            "encoding": d.encoding} for d in batch],
+            )
 
     def _delete_ids(self, ids: list[str]):
         step = self.client.get_max_batch_size()
@@ -250,30 +263,27 @@ class ChromaIndex:
             except OSError as err:
                 report.skipped.append(Skipped(e.path, f"unreadable: {err.strerror or err}"))
                 continue
-            h = file_hash(data)
             old = have.get(e.path)
-            if old and old["hash"] == h and old["n_chunks"] == len(old["ids"]) and old["chunker"] == self.chunker:
+            h = file_hash(data)
+            if old and old.get("hash") == h and old.get("chunker") == self.chunker:
                 report.unchanged.append(e.path)
                 continue
-
             doc = parse(e.path, data)
             if isinstance(doc, Skipped):
                 report.skipped.append(doc)
                 if old:  # it was indexed before and is no longer usable
                     report.removed.append(e.path)
-                    self._delete_ids(old["ids"])
-                    report.chunks_removed += len(old["ids"])
+                    report.chunks_removed += self.delete_file(e.path)
                 continue
             (report.updated if old else report.added).append(e.path)
-            if old:
-                self._delete_ids(old["ids"])
-                report.chunks_removed += len(old["ids"])
+            # old chunks go first (also the leftovers of an interrupted sync, which has no record)
+            report.chunks_removed += len(ids := self.chunk_ids(e.path))
+            self._delete_ids(ids)
             todo.append(doc)
-        for path, old in have.items():
+        for path in have:
             if path not in seen:
-                self._delete_ids(old["ids"])
                 report.removed.append(path)
-                report.chunks_removed += len(old["ids"])
+                report.chunks_removed += self.delete_file(path)
         chunks: list[Chunk] = []
         for doc in todo:
             chunks += chunk_document(doc, self.embedder.count_tokens, self.settings.chunk_size, self.settings.chunk_overlap)
@@ -281,6 +291,8 @@ class ChromaIndex:
             if on_start:
                 on_start(len(chunks))
             report.tokens_embedded, report.embed_seconds = self.add_chunks(chunks, on_progress)
+        if todo:
+            self._record(todo, chunks)
         report.chunks_added = len(chunks)
         report.chunks_total = self.count()
         report.seconds = time.perf_counter() - t0

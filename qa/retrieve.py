@@ -230,20 +230,27 @@ class HybridRetriever:
         for ranking, w in ((dense_files, s.dense_weight), (lexical_files, s.bm25_weight), (article_files, s.article_weight)):
             for r, f in enumerate(dict.fromkeys(ranking)):
                 file_score[f] = file_score.get(f, 0.0) + w / (kk + r + 1)
+        own: dict[str, float] = {}
         for p in cands.values():
-            p.score = s.file_weight * file_score.get(p.file, 0.0)
+            own[p.id] = 0.0
             if p.dense_rank is not None:
-                p.score += s.dense_weight / (kk + p.dense_rank + 1)
+                own[p.id] += s.dense_weight / (kk + p.dense_rank + 1)
             if p.bm25_rank is not None:
-                p.score += s.bm25_weight / (kk + p.bm25_rank + 1)
+                own[p.id] += s.bm25_weight / (kk + p.bm25_rank + 1)
+            p.score = own[p.id] + s.passage_file_weight * file_score.get(p.file, 0.0)
         fused = sorted(cands.values(), key=lambda p: -p.score)
         out = self.collapse(fused, k, self.settings.max_per_file)
+        # articles: their own fusion plus their best passage
+        best: dict[str, float] = {}
+        for p in cands.values():
+            for f in (p.file, *p.also_in):
+                best[f] = max(best.get(f, 0.0), own[p.id])
+        files = sorted(best, key=lambda f: -(s.file_weight * file_score.get(f, 0.0) + best[f]))
         if timings is not None:
             timings["embed_ms"] = (t1 - t0) * 1000
             timings["dense_ms"] = (t2 - t1) * 1000
             timings["bm25_ms"] = (t3 - t2) * 1000
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        files = list(dict.fromkeys(f for p in fused for f in (p.file, *p.also_in)))
         return Retrieval(out, files)
 
     @staticmethod

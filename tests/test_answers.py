@@ -31,6 +31,9 @@ def test_cited_answer_on_seeds(seeds_engine):
     ("How many Ukrainian soldiers has the fighting killed according to Zelenskyy?", "003_e735657bf45baaa7.txt", "45,100"),
     ("Who is Trump's special envoy for Ukraine?", None, "Kellogg"),
     ("What did Kaja Kallas say about the minerals deal?", "001_fc8662c004b3d3bf.txt", "Europeans"),
+    # the quote alone does not say who: the sentence before it is added
+    ("Who claimed that Zelenskyy has already indicated he will soften his position on land?",
+     "002_d89352816586c04e.txt", "Kellogg"),
 ])
 def test_more_seed_questions(seeds_engine, question, file, needle):
     a = seeds_engine.ask(question)
@@ -144,3 +147,40 @@ def test_settings_from_env_and_toml(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_CHUNK_SIZE", "250")
     with pytest.raises(ValueError, match="embedder truncates"):
         load_settings()
+
+
+def test_near_duplicate_articles_collapse(seeds_copy, settings_for, embedder):
+    import shutil
+
+    shutil.copyfile(seeds_copy / "001_fc8662c004b3d3bf.txt", seeds_copy / "mirror_of_001.txt")
+    engine = Engine(settings_for(seeds_copy), embedder)
+    engine.sync()
+    r = engine.retriever.search("What share of the world's critical raw materials does Ukraine hold?", k=5)
+    texts = [collapse_ws(p.text) for p in r.passages]
+    assert len(texts) == len(set(texts))
+    top = r.passages[0]
+    assert {top.file, *top.also_in} == {"001_fc8662c004b3d3bf.txt", "mirror_of_001.txt"}
+    assert r.files[:2] == sorted(r.files[:2], key=lambda f: f != top.file)  # the article ranking lists both
+
+
+def test_passage_cap_per_article(seeds_engine):
+    ps = seeds_engine.retrieve("Zelensky Trump minerals deal security guarantees NATO", k=10)
+    per_file = {}
+    for p in ps:
+        per_file[p.file] = per_file.get(p.file, 0) + 1
+    assert max(per_file.values()) <= seeds_engine.settings.max_per_file
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("How many soldiers were killed?", "number"),
+    ("What percentage of GDP comes from mining?", "number"),
+    ("When did Zelenskyy first talk to Trump?", "time"),
+    ("In what year did NATO signal a future for Ukraine?", "time"),
+    ("Who is the Kremlin spokesman?", "entity"),
+    ("Where did Zelenskyy meet JD Vance?", "entity"),
+    ("Why did the talks stall?", "other"),
+])
+def test_answer_type(question, kind):
+    from qa.answer import answer_type
+
+    assert answer_type(question) == kind

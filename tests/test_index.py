@@ -49,22 +49,24 @@ def test_sync_is_incremental(seeds_copy, settings_for, embedder):
     assert sorted(r1.added) == sorted(p.name for p in seeds_copy.iterdir())
     assert r1.chunks_added == r1.chunks_total > 0
     ids_before = {f["file"]: f for f in engine.index.files()}
-    manifest_before = engine.index.manifest()
+    assert sum(f["chunks"] for f in ids_before.values()) == r1.chunks_total
+    chunks_before = {f: engine.index.chunk_ids(f) for f in ids_before}
 
     r2 = engine.sync()
     assert not r2.changed and r2.chunks_added == 0 and len(r2.unchanged) == 5
-    assert engine.index.manifest() == manifest_before
+    assert {f: engine.index.chunk_ids(f) for f in ids_before} == chunks_before
 
     # change one file: only its chunks are replaced
     changed = seeds_copy / "004_b7d7290862e495a3.txt"
     changed.write_text(changed.read_text() + "\nThe deal also covers lithium deposits near Shevchenko.\n")
     r3 = engine.sync()
     assert r3.updated == ["004_b7d7290862e495a3.txt"] and not r3.added and not r3.removed
-    after = engine.index.manifest()
-    for f, m in manifest_before.items():
+    for f, ids in chunks_before.items():
         if f != "004_b7d7290862e495a3.txt":
-            assert after[f]["ids"] == m["ids"]
-    assert set(after["004_b7d7290862e495a3.txt"]["ids"]).isdisjoint(manifest_before["004_b7d7290862e495a3.txt"]["ids"])
+            assert engine.index.chunk_ids(f) == ids
+    new_ids = engine.index.chunk_ids("004_b7d7290862e495a3.txt")
+    assert new_ids and set(new_ids).isdisjoint(chunks_before["004_b7d7290862e495a3.txt"])
+    assert r3.chunks_removed == len(chunks_before["004_b7d7290862e495a3.txt"])
     answer = engine.ask("Which deposits near Shevchenko does the deal cover?")
     assert "lithium" in answer.text and answer.citations[0].file == "004_b7d7290862e495a3.txt"
 
@@ -74,6 +76,7 @@ def test_sync_is_incremental(seeds_copy, settings_for, embedder):
     assert r4.removed == ["001_fc8662c004b3d3bf.txt"]
     assert r4.chunks_removed == ids_before["001_fc8662c004b3d3bf.txt"]["chunks"]
     assert "001_fc8662c004b3d3bf.txt" not in engine.index.manifest()
+    assert engine.index.chunk_ids("001_fc8662c004b3d3bf.txt") == []
     passages = engine.retrieve("What share of the world's critical raw materials does Ukraine hold?", k=10)
     assert all(p.file != "001_fc8662c004b3d3bf.txt" for p in passages)
 
@@ -81,11 +84,15 @@ def test_sync_is_incremental(seeds_copy, settings_for, embedder):
 def test_interrupted_sync_is_repaired(seeds_copy, settings_for, embedder):
     engine = Engine(settings_for(seeds_copy), embedder)
     engine.sync()
-    m = engine.index.manifest()["003_e735657bf45baaa7.txt"]
-    engine.index._delete_ids(m["ids"][:2])  # as if a sync died half-way through this file
+    f = "003_e735657bf45baaa7.txt"
+    ids = engine.index.chunk_ids(f)
+    # as if a sync died after storing some of this file's chunks but before its record
+    engine.index.files_collection.delete(ids=[f])
+    engine.index._delete_ids(ids[:2])
     r = engine.sync()
-    assert r.updated == ["003_e735657bf45baaa7.txt"]
-    assert len(engine.index.manifest()["003_e735657bf45baaa7.txt"]["ids"]) == len(m["ids"])
+    assert r.added == [f] and r.chunks_removed == len(ids) - 2
+    assert len(engine.index.chunk_ids(f)) == len(ids)
+    assert not engine.sync().changed
 
 
 def test_changed_chunk_settings_reindex_everything(seeds_copy, settings_for, embedder):
