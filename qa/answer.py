@@ -51,10 +51,12 @@ class Answer:
     backend: str = ""
     message: str | None = None  # set when the question was refused (empty, too long, no index)
     timings: dict = field(default_factory=dict)
+    standalone: str | None = None  # the question as retrieved, after follow-up rewriting
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            "standalone": self.standalone,
             "answer": self.text,
             "abstained": self.abstained,
             "backend": self.backend,

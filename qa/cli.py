@@ -99,6 +99,43 @@ def cmd_files(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from . import evaluate
+
+    if args.compare:
+        print(evaluate.compare(Path(args.compare[0]), Path(args.compare[1])))
+        return 0
+    if not args.questions:
+        print("error: give a question set (JSONL) or --compare A B", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    if args.corpus and Path(args.corpus).resolve() != Path(settings.corpus_dir).resolve():
+        # another corpus gets its own collection, so the main index is left as it is
+        slug = "".join(c if c.isalnum() else "-" for c in Path(args.corpus).resolve().name)[:40].strip("-")
+        settings = settings.model_copy(update={"corpus_dir": Path(args.corpus), "collection": f"{settings.collection}-eval-{slug}"})
+    from .engine import Engine
+
+    engine = Engine(settings)
+    report = engine.sync()
+    if report.changed:
+        print(f"indexed {settings.corpus_dir}: " + report.summary().splitlines()[0], file=sys.stderr)
+    rep = evaluate.evaluate(engine, Path(args.questions), args.name, args.backend, args.k, progress=not args.quiet)
+    out = evaluate.write(rep, Path(args.reports))
+    o = rep["overall"]
+    print(f"report: {out}/report.md")
+    for m in evaluate.HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
+        print(f"  {m:<22} {evaluate._fmt(o.get(m))}")
+    failures = [i for i in rep["items"] if not i["passed"]]
+    print(f"  failures: {len(failures)} of {len(rep['items'])} (listed in report.md)")
+    if args.gate:
+        fails = evaluate.gate(rep, json.loads(Path(args.gate).read_text()))
+        if fails:
+            print("GATE FAILED: " + "; ".join(fails))
+            return 1
+        print(f"gate passed ({args.gate})")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from . import bench
 
@@ -125,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("files", help="list the indexed articles")
     s.set_defaults(func=cmd_files)
+
+    s = sub.add_parser("eval", help="run a question set and write a report")
+    s.add_argument("questions", nargs="?", help="question set (JSONL; ours or RealTime QA's)")
+    s.add_argument("--corpus", help="articles folder (default: QA_CORPUS_DIR); another folder gets its own collection")
+    s.add_argument("--backend", choices=["extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("-k", type=int, help="passages per question (QA_TOP_K)")
+    s.add_argument("--name", help="report name (default: the question set's name)")
+    s.add_argument("--reports", default="eval/reports", help="where reports go")
+    s.add_argument("--gate", help="thresholds JSON: exit 1 when a headline metric falls below")
+    s.add_argument("--compare", nargs=2, metavar=("A", "B"), help="print the deltas between two reports")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks that print figures")
     s.add_argument("what", choices=["retrieval", "calibrate"])

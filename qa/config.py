@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # retrieval
     top_k: int = Field(5, ge=1, le=50, description="passages given to the answerer")
     candidates: int = Field(40, ge=1, description="candidates taken from each retriever before fusion")
-    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
+    rrf_k: int = Field(10, ge=1, description="reciprocal rank fusion constant (small: top ranks count more)")
     dense_weight: float = Field(1.0, ge=0, description="weight of the dense ranking in the fusion")
     bm25_weight: float = Field(1.0, ge=0, description="weight of the BM25 ranking in the fusion")
     max_per_file: int = Field(3, ge=1, description="most passages from one article in the top k")

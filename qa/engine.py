@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .answer import Answer, Event, ExtractiveAnswerer
+from .chat import Turn, condense
 from .config import Settings, load_settings
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
@@ -64,8 +65,11 @@ class Engine:
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
         return self.retriever.retrieve(question, k, timings, qemb)
 
-    def ask_stream(self, question: str, k: int | None = None, backend: str | None = None) -> Iterator[Event]:
-        """Text pieces as they come, then the final Answer."""
+    def ask_stream(
+        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None
+    ) -> Iterator[Event]:
+        """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
+        conversation (oldest first); a follow-up is rewritten with it before retrieval."""
         t0 = time.perf_counter()
         answerer = self.answerer(backend)
         refusal = self.check_question(question)
@@ -76,13 +80,15 @@ class Engine:
             yield Answer(question or "", refusal, backend=answerer.name, message=refusal,
                          timings={"total_ms": (time.perf_counter() - t0) * 1000})
             return
-        question = question.strip()
+        asked = question.strip()
+        question = condense(asked, history or [])
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
         passages = self.retrieve(question, k, timings, qemb)
         first = None
         for ev in answerer.stream(question, passages, qemb):
             if isinstance(ev, Answer):
+                ev.question, ev.standalone = asked, question
                 ev.timings.update(timings)
                 ev.timings["first_token_ms"] = ((first or time.perf_counter()) - t0) * 1000
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000
@@ -90,9 +96,11 @@ class Engine:
                 first = time.perf_counter()
             yield ev
 
-    def ask(self, question: str, k: int | None = None, backend: str | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None
+    ) -> Answer:
         answer = None
-        for ev in self.ask_stream(question, k, backend):
+        for ev in self.ask_stream(question, k, backend, history):
             if isinstance(ev, Answer):
                 answer = ev
         assert answer is not None

@@ -58,3 +58,69 @@ def mrr_at(ranked: Sequence[str], gold: set[str], k: int = 10) -> float:
 
 def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that apply (None = not applicable); None when none apply."""
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def evidence_recall(retrieved_files: Sequence[str], gold: set[str]) -> float | None:
+    """Share of the gold files that appear among the retrieved passages."""
+    if not gold:
+        return None
+    return len(set(retrieved_files) & gold) / len(gold)
+
+
+def citation_precision(cited_files: Sequence[str], gold: set[str]) -> float | None:
+    """Share of the cited files that are gold (None when nothing is cited)."""
+    cited = set(cited_files)
+    if not cited:
+        return None
+    return len(cited & set(gold)) / len(cited)
+
+
+def citation_recall(cited_files: Sequence[str], gold: set[str]) -> float | None:
+    """Share of the gold files that are cited (None when there is no gold)."""
+    if not gold:
+        return None
+    return len(set(cited_files) & set(gold)) / len(set(gold))
+
+
+def _f1(pred: list[str], gold: list[str]) -> float:
+    from collections import Counter
+
+    common = Counter(pred) & Counter(gold)
+    same = sum(common.values())
+    if not pred or not gold or same == 0:
+        return 0.0
+    p, r = same / len(pred), same / len(gold)
+    return 2 * p * r / (p + r)
+
+
+def token_f1(answer: str, acceptable: Sequence[str]) -> float | None:
+    """Best SQuAD-style token F1 against the plain-string acceptable answers (regexes are skipped)."""
+    golds = [a for a in acceptable if not a.startswith("re:")]
+    if not golds:
+        return None
+    pred = normalize(answer).split()
+    return max(_f1(pred, normalize(g).split()) for g in golds)
+
+
+def choose_choice(answer: str, choices: Sequence[str]) -> str | None:
+    """The multiple-choice option an answer picks: the one it contains (the earliest mentioned when
+    several are), else the one with the best token F1; None for an empty answer."""
+    if not choices or not answer.strip():
+        return None
+    norm = f" {normalize(answer)} "
+    found = [(norm.find(f" {normalize(c)} "), c) for c in choices if normalize(c) and f" {normalize(c)} " in norm]
+    if found:
+        return min(found)[1]
+    scored = [(_f1(normalize(answer).split(), normalize(c).split()), c) for c in choices]
+    best = max(scored, key=lambda x: x[0])
+    return best[1] if best[0] > 0 else None

@@ -1,0 +1,347 @@
+"""Evaluation: run a question set through the engine and report metrics, failures and charts.
+
+Question sets are JSONL (see eval/README.md); the RealTime QA format is read unchanged. Every question
+goes through ``Engine.ask`` exactly as the chat sends it; conversation turns carry their history.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .chat import Turn
+from .metrics import (
+    choose_choice,
+    citation_precision,
+    citation_recall,
+    evidence_recall,
+    hit_at,
+    matches,
+    mean,
+    mrr_at,
+    percentile,
+    rate,
+    token_f1,
+)
+
+UNANSWERABLE = "unanswerable"
+CONVERSATION = "conversation"
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass
+class Question:
+    id: str
+    type: str
+    question: str = ""
+    answers: list[str] = field(default_factory=list)
+    gold_files: list[str] = field(default_factory=list)
+    choices: list[str] | None = None
+    turns: list["Question"] = field(default_factory=list)
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != UNANSWERABLE and bool(self.answers)
+
+
+def parse_question(d: dict, line: int = 0) -> Question:
+    """Our format, or RealTime QA's (answer, choices, evidence_files, question_type)."""
+    qid = str(d.get("id") or f"line-{line}")
+    if "turns" in d:
+        turns = [parse_question({**t, "type": t.get("type", "fact")}, line) for t in d["turns"]]
+        for i, t in enumerate(turns):
+            t.id = f"{qid}#{i + 1}"
+        return Question(qid, CONVERSATION, turns=turns)
+    if "answers" in d or "gold_files" in d:
+        return Question(qid, d.get("type", "fact"), d["question"], list(d.get("answers", [])),
+                        list(d.get("gold_files", [])), d.get("choices"))
+    if "answer" in d:  # RealTime QA
+        return Question(qid, d.get("question_type", "fact"), d["question"], [d["answer"]],
+                        list(d.get("evidence_files", [])), d.get("choices"))
+    raise ValueError(f"line {line}: a question needs 'answers'/'gold_files', 'answer' or 'turns'")
+
+
+def load_questions(path: Path) -> list[Question]:
+    out, seen = [], set()
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            q = parse_question(json.loads(line), i)
+            if q.id in seen:
+                raise ValueError(f"{path}:{i}: duplicate id {q.id!r}")
+            seen.add(q.id)
+            out.append(q)
+    return out
+
+
+@dataclass
+class Item:
+    """One asked question (a conversation gives one item per turn)."""
+
+    id: str
+    type: str
+    question: str
+    standalone: str
+    expected: list[str]
+    gold_files: list[str]
+    answer: str
+    abstained: bool
+    backend: str
+    cited_files: list[str]
+    retrieved_files: list[str]  # files of the passages given to the answerer
+    article_ranking: list[str]  # the retriever's article ranking (for hit@k and MRR)
+    metrics: dict
+    timings: dict
+    passed: bool
+
+
+def _item(q: Question, qtype: str, answer, ranking: list[str], k: int) -> Item:
+    gold = set(q.gold_files)
+    passages = [p.file for p in answer.passages]
+    cited = list(dict.fromkeys(c.file for c in answer.citations))
+    text = _MARKER.sub("", answer.text)
+    m: dict = {}
+    if gold:
+        m["hit@1"] = hit_at(ranking, gold, 1)
+        m["hit@k"] = hit_at(ranking, gold, k)
+        m["mrr@10"] = mrr_at(ranking, gold, 10)
+        m["evidence_recall"] = evidence_recall(passages, gold)
+        m["citation_recall"] = citation_recall(cited, gold)
+    m["citation_precision"] = citation_precision(cited, gold) if cited else None
+    if q.answerable:
+        m["correct"] = 1.0 if (matches(text, q.answers) and not answer.abstained) else 0.0
+        m["f1"] = token_f1(text, q.answers)
+        if q.choices:
+            gold_choice = q.answers[0]
+            m["mc_correct"] = 1.0 if choose_choice(text, q.choices) == gold_choice else 0.0
+    else:
+        m["correct"] = 1.0 if answer.abstained else 0.0
+    sentences = [s for s in answer.sentences if not answer.abstained]
+    m["sentences"] = len(sentences)
+    m["unsupported"] = sum(1 for s in sentences if not s.cites or s.supported is False)
+    passed = m["correct"] == 1.0
+    return Item(q.id, qtype, q.question, answer.standalone or q.question, q.answers, q.gold_files, answer.text,
+                answer.abstained, answer.backend, cited, passages, ranking[:10], m,
+                {k_: round(v, 2) for k_, v in answer.timings.items()}, passed)
+
+
+def run(engine, questions: list[Question], backend: str | None = None, k: int | None = None,
+        on_item: Callable[[], None] | None = None) -> list[Item]:
+    """Ask every question (conversations turn by turn, with their history)."""
+    k = k or engine.settings.top_k
+    items: list[Item] = []
+
+    def ask(q: Question, qtype: str, history: list[Turn]) -> Item:
+        answer = engine.ask(q.question, k=k, backend=backend, history=history)
+        # the article ranking for the metrics comes from the same retrieval the answer used
+        ranking = engine.retriever.search(answer.standalone or q.question, k=k).files if answer.passages else []
+        it = _item(q, qtype, answer, ranking, k)
+        history.append(Turn(q.question, answer.standalone or q.question, answer.text))
+        return it
+
+    for q in questions:
+        if q.type == CONVERSATION:
+            history: list[Turn] = []
+            for t in q.turns:
+                items.append(ask(t, CONVERSATION, history))
+        else:
+            items.append(ask(q, q.type, []))
+        if on_item:
+            on_item()
+    return items
+
+
+HEADLINE = [
+    "accuracy", "answer_containment", "f1", "mc_accuracy", "hit@1", "hit@k", "mrr@10", "evidence_recall",
+    "citation_precision", "citation_recall", "abstention_precision", "abstention_recall", "unsupported_rate",
+]
+
+
+def summarize(items: list[Item]) -> dict:
+    """Aggregate metrics; a metric that does not apply to any item is None."""
+    answerable = [i for i in items if i.type != UNANSWERABLE]
+    unanswerable = [i for i in items if i.type == UNANSWERABLE]
+    abstained = [i for i in items if i.abstained]
+    sentences = sum(i.metrics["sentences"] for i in items)
+    s = {
+        "questions": len(items),
+        "accuracy": mean(i.metrics["correct"] for i in items),
+        "answer_containment": mean(i.metrics["correct"] for i in answerable),
+        "f1": mean(i.metrics.get("f1") for i in answerable),
+        "mc_accuracy": mean(i.metrics.get("mc_correct") for i in items),
+        "hit@1": mean(i.metrics.get("hit@1") for i in items),
+        "hit@k": mean(i.metrics.get("hit@k") for i in items),
+        "mrr@10": mean(i.metrics.get("mrr@10") for i in items),
+        "evidence_recall": mean(i.metrics.get("evidence_recall") for i in items),
+        "citation_precision": mean(i.metrics.get("citation_precision") for i in items),
+        "citation_recall": mean(i.metrics.get("citation_recall") for i in items),
+        "abstention_precision": rate(sum(1 for i in abstained if i.type == UNANSWERABLE), len(abstained)),
+        "abstention_recall": rate(sum(1 for i in unanswerable if i.abstained), len(unanswerable)),
+        "unsupported_rate": rate(sum(i.metrics["unsupported"] for i in items), sentences),
+    }
+    for name, key in (("retrieve", "retrieve_ms"), ("first_token", "first_token_ms"), ("total", "total_ms")):
+        vals = [i.timings[key] for i in items if key in i.timings]
+        s[f"{name}_p50_ms"] = percentile(vals, 50) if vals else None
+        s[f"{name}_p95_ms"] = percentile(vals, 95) if vals else None
+    return s
+
+
+def report(items: list[Item], meta: dict) -> dict:
+    by_type = {t: summarize([i for i in items if i.type == t]) for t in sorted({i.type for i in items})}
+    return {"meta": meta, "overall": summarize(items), "by_type": by_type, "items": [asdict(i) for i in items]}
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def to_markdown(rep: dict) -> str:
+    meta, o = rep["meta"], rep["overall"]
+    lines = [
+        f"# Evaluation: {meta['name']}",
+        "",
+        f"{meta['questions_file']} · {o['questions']} questions asked · backend {meta['backend']} · k={meta['k']} · "
+        f"corpus {meta['corpus']} · {meta['created']}",
+        "",
+        "## Headline",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {m} | {_fmt(o[m])} |" for m in HEADLINE]
+    lines += ["", "## By question type", ""]
+    cols = ["questions", "accuracy", "hit@1", "hit@k", "mrr@10", "citation_precision", "abstention_recall",
+            "unsupported_rate", "total_p50_ms"]
+    lines += ["| type | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for t, s in rep["by_type"].items():
+        lines.append(f"| {t} | " + " | ".join(_fmt(s[c]) for c in cols) + " |")
+    lines += ["", "## Latency (ms)", "", "| stage | p50 | p95 |", "|---|---|---|"]
+    for stage in ("retrieve", "first_token", "total"):
+        lines.append(f"| {stage} | {_fmt(o[f'{stage}_p50_ms'])} | {_fmt(o[f'{stage}_p95_ms'])} |")
+    failures = [i for i in rep["items"] if not i["passed"]]
+    lines += ["", f"## Failures ({len(failures)})", ""]
+    for i in failures:
+        expected = "abstain" if i["type"] == UNANSWERABLE else " | ".join(i["expected"])
+        lines += [
+            f"### {i['id']} ({i['type']})",
+            f"- question: {i['question']}",
+            *([f"- rewritten: {i['standalone']}"] if i["standalone"] != i["question"] else []),
+            f"- expected: {expected}; gold files: {', '.join(i['gold_files']) or '–'}",
+            f"- answer: {i['answer']}",
+            f"- cited: {', '.join(i['cited_files']) or '–'}; retrieved: {', '.join(dict.fromkeys(i['retrieved_files'])) or '–'}",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def charts(rep: dict, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    types = list(rep["by_type"])
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(types) + 2), 3.5))
+    vals = [rep["by_type"][t]["accuracy"] or 0 for t in types]
+    bars = ax.bar(types, vals, color="#3b7dd8")
+    ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals])
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Accuracy by question type ({rep['meta']['name']})")
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    fig.tight_layout()
+    paths.append(out / "accuracy_by_type.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    series = []
+    for key, label in (("retrieve_ms", "retrieval"), ("first_token_ms", "first token"), ("total_ms", "whole answer")):
+        vals = [i["timings"][key] for i in rep["items"] if key in i["timings"]]
+        if vals:
+            series.append((label, vals))
+    if series:
+        ax.boxplot([v for _, v in series], tick_labels=[label for label, _ in series], showfliers=True)
+    ax.set_ylabel("ms")
+    ax.set_title("Latency distribution")
+    fig.tight_layout()
+    paths.append(out / "latency.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def write(rep: dict, reports_dir: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    out = Path(reports_dir) / f"{stamp}-{re.sub(r'[^A-Za-z0-9._-]+', '-', rep['meta']['name'])}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(rep, indent=2, ensure_ascii=False))
+    (out / "report.md").write_text(to_markdown(rep))
+    charts(rep, out)
+    return out
+
+
+def _load_report(path: Path) -> dict:
+    path = Path(path)
+    return json.loads((path / "report.json" if path.is_dir() else path).read_text())
+
+
+def compare(a: Path, b: Path) -> str:
+    """Headline and per-type deltas between two reports (b minus a)."""
+    ra, rb = _load_report(a), _load_report(b)
+    lines = [f"A: {ra['meta']['name']} ({ra['meta']['created']})", f"B: {rb['meta']['name']} ({rb['meta']['created']})",
+             "", f"{'metric':<24}{'A':>10}{'B':>10}{'B-A':>10}"]
+
+    def row(name, va, vb):
+        d = "–" if va is None or vb is None else f"{vb - va:+.3f}"
+        lines.append(f"{name:<24}{_fmt(va):>10}{_fmt(vb):>10}{d:>10}")
+
+    for m in HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
+        row(m, ra["overall"].get(m), rb["overall"].get(m))
+    for t in sorted(set(ra["by_type"]) | set(rb["by_type"])):
+        row(f"accuracy[{t}]", ra["by_type"].get(t, {}).get("accuracy"), rb["by_type"].get(t, {}).get("accuracy"))
+    return "\n".join(lines)
+
+
+def gate(rep: dict, thresholds: dict) -> list[str]:
+    """The headline metrics that fell below their committed minimum."""
+    fails = []
+    for metric, minimum in thresholds.get("min", {}).items():
+        v = rep["overall"].get(metric)
+        if v is None or v < minimum:
+            fails.append(f"{metric} = {_fmt(v)} < {minimum}")
+    for metric, maximum in thresholds.get("max", {}).items():
+        v = rep["overall"].get(metric)
+        if v is None or v > maximum:
+            fails.append(f"{metric} = {_fmt(v)} > {maximum}")
+    return fails
+
+
+def evaluate(engine, questions_file: Path, name: str | None = None, backend: str | None = None,
+             k: int | None = None, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    questions = load_questions(questions_file)
+    t0 = time.perf_counter()
+    with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
+        items = run(engine, questions, backend, k, on_item=lambda: bar.update(1))
+    meta = {
+        "name": name or Path(questions_file).stem,
+        "questions_file": str(questions_file),
+        "backend": backend or engine.settings.backend,
+        "k": k or engine.settings.top_k,
+        "corpus": str(engine.settings.corpus_dir),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    return report(items, meta)
