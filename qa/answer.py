@@ -205,14 +205,20 @@ class ExtractiveAnswerer:
                 chosen.append(c)
         # read in document order when both come from one passage
         chosen.sort(key=lambda c: (c["passage"], c["a"]) if len({x["passage"] for x in chosen}) == 1 else 0)
+        # one citation per cited passage, quoting from its first to its last chosen sentence
+        bounds: dict[int, tuple[int, int]] = {}
+        for c in chosen:
+            a, b = bounds.get(c["passage"], (c["a"], c["b"]))
+            bounds[c["passage"]] = (min(a, c["a"]), max(b, c["b"]))
         citations: dict[int, Citation] = {}
+        for i, (a, b) in bounds.items():
+            p = passages[i]
+            start, end = p.file_span(a, b)
+            citations[i + 1] = Citation(i + 1, p.file, p.title, start, end, p.text[a:b])
         sentences = []
         pieces = []
         for c in chosen:
             n = c["passage"] + 1
-            p = passages[c["passage"]]
-            start, end = p.file_span(c["a"], c["b"])
-            citations.setdefault(n, Citation(n, p.file, p.title, start, end, c["text"]))
             piece = f"{c['text']} [{n}]"
             pieces.append(piece)
             sentences.append(AnswerSentence(piece, [n], round(c["support"], 3), True))

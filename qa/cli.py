@@ -108,7 +108,7 @@ def cmd_eval(args) -> int:
     if not args.questions:
         print("error: give a question set (JSONL) or --compare A B", file=sys.stderr)
         return 2
-    settings = _settings(args)
+    settings = _settings(argparse.Namespace(**{**vars(args), "corpus": None}))
     if args.corpus and Path(args.corpus).resolve() != Path(settings.corpus_dir).resolve():
         # another corpus gets its own collection, so the main index is left as it is
         slug = "".join(c if c.isalnum() else "-" for c in Path(args.corpus).resolve().name)[:40].strip("-")

@@ -272,7 +272,8 @@ def charts(rep: dict, out: Path) -> list[Path]:
             series.append((label, vals))
     if series:
         ax.boxplot([v for _, v in series], tick_labels=[label for label, _ in series], showfliers=True)
-    ax.set_ylabel("ms")
+        ax.set_yscale("log")
+    ax.set_ylabel("ms (log scale)")
     ax.set_title("Latency distribution")
     fig.tight_layout()
     paths.append(out / "latency.png")
@@ -332,6 +333,7 @@ def evaluate(engine, questions_file: Path, name: str | None = None, backend: str
     from tqdm import tqdm
 
     questions = load_questions(questions_file)
+    engine.ask("warm-up question", backend=backend)  # lazy loading is not what the latencies measure
     t0 = time.perf_counter()
     with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
         items = run(engine, questions, backend, k, on_item=lambda: bar.update(1))

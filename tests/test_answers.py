@@ -184,3 +184,23 @@ def test_answer_type(question, kind):
     from qa.answer import answer_type
 
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize("question", [
+    "Who claimed that Zelenskyy has already indicated he will soften his position on land?",
+    "How many Ukrainian soldiers has the fighting killed according to Zelenskyy?",
+    "What did Tymofiy Mylovanov write about Putin?",
+])
+def test_every_citation_points_at_its_quote(seeds_engine, question):
+    from qa.corpus import parse, without_removed
+
+    a = seeds_engine.ask(question)
+    assert a.citations
+    for c in a.citations:
+        data = (SEEDS / c.file).read_bytes()
+        doc = parse(c.file, data)
+        src = original_text(data)
+        assert collapse_ws(without_removed(src, doc.removed, c.start, c.end)) == collapse_ws(c.quote)
+        for s in a.sentences:
+            if c.n in s.cites:
+                assert collapse_ws(s.text.rsplit(" [", 1)[0]) in collapse_ws(c.quote)

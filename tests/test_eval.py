@@ -113,3 +113,23 @@ def test_ci_gate_on_seeds(tmp_path):
     assert "gate passed" in r.stdout
     reports = list((tmp_path / "reports").iterdir())
     assert len(reports) == 1 and (reports[0] / "report.md").exists()
+
+
+def test_eval_on_another_corpus_leaves_the_main_index(tmp_path, monkeypatch, seeds_copy, capsys):
+    from qa.cli import main
+    from qa.config import load_settings
+    from qa.engine import Engine
+
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("QA_CORPUS_DIR", str(seeds_copy))
+    assert main(["index", "-q"]) == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("Lithium Weekly\nThe lithium mine in Shevchenko opened on Monday.\n")
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "a", "question": "When did the lithium mine in Shevchenko open?",
+                             "answers": ["Monday"], "gold_files": ["a.txt"]}) + "\n")
+    assert main(["eval", str(q), "--corpus", str(other), "-q", "--reports", str(tmp_path / "r")]) == 0
+    assert "accuracy               1.000" in capsys.readouterr().out
+    main_files = [f["file"] for f in Engine(load_settings()).index.files()]
+    assert len(main_files) == 5 and "a.txt" not in main_files
