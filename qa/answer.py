@@ -52,6 +52,7 @@ class Answer:
     message: str | None = None  # set when the question was refused (empty, too long, no index)
     timings: dict = field(default_factory=dict)
     standalone: str | None = None  # the question as retrieved, after follow-up rewriting
+    notice: str | None = None  # e.g. why the LLM was not used
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +62,7 @@ class Answer:
             "abstained": self.abstained,
             "backend": self.backend,
             "message": self.message,
+            "notice": self.notice,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],

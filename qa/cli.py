@@ -59,6 +59,11 @@ def _print_answer(answer, out=sys.stdout):
     print(file=out)
     if answer.message:
         return
+    unsupported = [s for s in answer.sentences if s.supported is False]
+    for s in unsupported:
+        print(f"  ! not supported by its sources: {s.text}", file=out)
+    if answer.notice:
+        print(f"  note: {answer.notice}", file=out)
     print(f"\n({answer.backend}; {answer.timings.get('total_ms', 0):.0f} ms)", file=out)
     if answer.citations:
         print("\nSources:", file=out)
@@ -66,7 +71,8 @@ def _print_answer(answer, out=sys.stdout):
             print(f"[{c.n}] {c.file} [{c.start}:{c.end}] {c.title}", file=out)
             print(f"    \"{c.quote}\"", file=out)
     elif answer.passages:
-        print("\nClosest passages (not enough to answer):", file=out)
+        heading = "Closest passages (not enough to answer):" if answer.abstained else "Passages given (none cited):"
+        print(f"\n{heading}", file=out)
         for i, p in enumerate(answer.passages[:3], 1):
             print(f"[{i}] {p.file} [{p.start}:{p.end}] {p.text[:160]}…", file=out)
 
@@ -88,6 +94,38 @@ def cmd_ask(args) -> int:
             print(ev, end="", flush=True)
     _print_answer(answer)
     return 1 if answer.message else 0
+
+
+def cmd_chat(args) -> int:
+    from .answer import Answer
+    from .chat import Turn
+
+    engine = _engine(args)
+    history: list[Turn] = []
+    print("Ask about the articles; an empty line or Ctrl-D ends, /clear starts over.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question:
+            return 0
+        if question == "/clear":
+            history.clear()
+            print("(conversation cleared)")
+            continue
+        answer = None
+        for ev in engine.ask_stream(question, backend=args.backend, history=history):
+            if isinstance(ev, Answer):
+                answer = ev
+            else:
+                print(ev, end="", flush=True)
+        _print_answer(answer)
+        if answer.standalone and answer.standalone != answer.question:
+            print(f"(understood as: {answer.standalone})")
+        if not answer.message:
+            history.append(Turn(answer.question, answer.standalone or answer.question, answer.text))
 
 
 def cmd_files(args) -> int:
@@ -157,8 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="+")
     s.add_argument("--json", action="store_true", help="print answer, citations, passages and timings as JSON")
     s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
-    s.add_argument("--backend", choices=["extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("chat", help="a conversation in the terminal (follow-ups use the history)")
+    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
+    s.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("files", help="list the indexed articles")
     s.set_defaults(func=cmd_files)
@@ -166,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run a question set and write a report")
     s.add_argument("questions", nargs="?", help="question set (JSONL; ours or RealTime QA's)")
     s.add_argument("--corpus", help="articles folder (default: QA_CORPUS_DIR); another folder gets its own collection")
-    s.add_argument("--backend", choices=["extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
     s.add_argument("-k", type=int, help="passages per question (QA_TOP_K)")
     s.add_argument("--name", help="report name (default: the question set's name)")
     s.add_argument("--reports", default="eval/reports", help="where reports go")

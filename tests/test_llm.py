@@ -1,0 +1,193 @@
+"""Generative backends on the real path: llama.cpp with the small SmolLM2 model, and llama.cpp's own
+OpenAI-compatible server."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.answer import Answer
+from qa.chat import Turn
+from qa.config import load_settings
+from qa.engine import Engine
+from qa.llm import ModelError, smollm_path
+from qa.verify import Verifier
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def smol():
+    return smollm_path()
+
+
+@pytest.fixture(scope="module")
+def local_engine(tmp_path_factory, embedder, smol):
+    s = load_settings(corpus_dir=SEEDS, index_dir=tmp_path_factory.mktemp("llm") / "index", backend="local",
+                      llm_model=smol, llm_fallback=False, llm_max_tokens=48)
+    e = Engine(s, embedder)
+    e.sync()
+    return e
+
+
+def test_streaming_pieces_then_final_answer(local_engine):
+    events = list(local_engine.ask_stream("What share of the world's critical raw materials does Ukraine hold?"))
+    pieces = [e for e in events if isinstance(e, str)]
+    final = events[-1]
+    assert isinstance(final, Answer) and all(isinstance(e, str) for e in events[:-1])
+    assert len(pieces) >= 2  # token by token, not one block
+    assert final.backend == "local:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert final.passages and final.timings["first_token_ms"] <= final.timings["total_ms"]
+    assert final.timings["evidence_tokens"] <= local_engine.settings.llm_budget + 80
+    if not final.abstained:
+        assert final.sentences and all(s.supported in (True, False) for s in final.sentences)
+
+
+def test_citations_resolved_invalid_dropped_unsupported_flagged(seeds_engine, embedder):
+    passages = seeds_engine.retrieve("What share of the world's critical raw materials does Ukraine hold?", k=3)
+    assert passages[0].file == "001_fc8662c004b3d3bf.txt"
+    text = ("Ukraine holds about 5% of the world's critical raw materials [1]. "
+            "It also owns 90% of the Moon [1]. Nobody cites this sentence. "
+            "Ukraine possesses significant natural resources [1][7].")
+    v = Verifier(embedder, 0.55).verify(text, passages)
+    assert v.invalid_markers == 1 and "[7]" not in v.text
+    s = {x.text.split(" [")[0].rstrip("."): x for x in v.sentences}
+    assert s["Ukraine holds about 5% of the world's critical raw materials"].supported is True
+    assert s["It also owns 90% of the Moon"].supported is False  # a number its source does not have
+    assert s["Nobody cites this sentence"].supported is False and s["Nobody cites this sentence"].cites == []
+    assert s["Ukraine possesses significant natural resources"].supported is True
+    c = v.citations[0]
+    assert c.n == 1 and c.file == "001_fc8662c004b3d3bf.txt" and "5%" in c.quote
+    src = (SEEDS / c.file).read_text(encoding="utf-8")
+    assert "5%" in src[c.start:c.end]
+
+
+def test_marker_after_full_stop_belongs_to_that_sentence(seeds_engine, embedder):
+    passages = seeds_engine.retrieve("Who is Trump's special envoy for Ukraine?", k=3)
+    v = Verifier(embedder).verify("Keith Kellogg is Trump's special envoy for Ukraine. [1] That is all.", passages)
+    assert v.sentences[0].cites == [1] and v.sentences[1].cites == []
+
+
+def test_follow_up_rewritten_by_the_llm(local_engine):
+    first = local_engine.ask("Who is Trump's special envoy for Ukraine?")
+    history = [Turn(first.question, first.standalone or first.question, first.text)]
+    follow = local_engine.ask("What did he say about Putin?", history=history)
+    assert follow.standalone and follow.standalone != follow.question  # rewritten before retrieval
+    assert follow.passages
+
+
+def test_bad_model_path_is_one_clear_error(tmp_path, seeds_copy, embedder):
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="local",
+                      llm_model=tmp_path / "missing.gguf", llm_fallback=False)
+    with pytest.raises(ModelError, match="QA_LLM_MODEL"):
+        Engine(s, embedder).answerer()
+    (tmp_path / "fake.gguf").write_bytes(b"not a model")
+    s = s.model_copy(update={"llm_model": tmp_path / "fake.gguf"})
+    with pytest.raises(ModelError, match="not a GGUF"):
+        Engine(s, embedder).answerer()
+
+
+def test_bad_model_falls_back_to_extractive_and_says_so(tmp_path, seeds_copy, embedder):
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="local",
+                      llm_model=tmp_path / "missing.gguf", llm_fallback=True)
+    e = Engine(s, embedder)
+    e.sync()
+    a = e.ask("What share of the world's critical raw materials does Ukraine hold?")
+    assert a.backend == "extractive (fallback)" and "QA_LLM_MODEL" in a.notice and "5%" in a.text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server(smol):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smol), "--model_alias", "smol",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import httpx
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, "llama_cpp.server exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_openai_compatible_server_backend(llama_server, tmp_path, seeds_copy, embedder):
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="server", llm_url=llama_server,
+                      llm_name="smol", llm_fallback=False, llm_max_tokens=40)
+    e = Engine(s, embedder)
+    e.sync()
+    events = list(e.ask_stream("Who is Trump's special envoy for Ukraine?"))
+    final = events[-1]
+    assert isinstance(final, Answer) and final.backend == f"server:smol@{llama_server}"
+    assert len([x for x in events if isinstance(x, str)]) >= 2
+    assert final.text
+
+
+def test_unknown_model_name_names_the_setting(llama_server, tmp_path, seeds_copy, embedder):
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="server", llm_url=llama_server,
+                      llm_name="no-such-model", llm_fallback=False)
+    with pytest.raises(ModelError, match="QA_LLM_NAME"):
+        Engine(s, embedder).answerer()
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path, seeds_copy, embedder):
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="server",
+                      llm_url=f"http://127.0.0.1:{_free_port()}/v1", llm_fallback=False)
+    with pytest.raises(ModelError, match="cannot reach the LLM server.*QA_LLM_URL"):
+        Engine(s, embedder).answerer()
+
+
+def test_silent_server_times_out(tmp_path, seeds_copy, embedder):
+    """A server that accepts connections but never answers must not hang the question."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    conns = []
+    stop = threading.Event()
+
+    def accept():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(srv.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="server",
+                          llm_url=f"http://127.0.0.1:{port}/v1", llm_timeout=2, llm_fallback=False)
+        t0 = time.perf_counter()
+        with pytest.raises(ModelError, match="QA_LLM_URL"):
+            Engine(s, embedder).answerer()
+        assert time.perf_counter() - t0 < 10
+    finally:
+        stop.set()
+        t.join()
+        for c in conns:
+            c.close()
+        srv.close()
