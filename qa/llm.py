@@ -322,7 +322,12 @@ class GenerativeAnswerer:
             return
         v = self.verifier.verify(raw, ev.passages)
         timings["verify_ms"] = (time.perf_counter() - t2) * 1000
+        if not v.sentences:  # nothing but "the articles don't say"-like remarks
+            yield Answer(question, ABSTAIN_TEXT, passages=ev.passages, abstained=True, backend=self.name,
+                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], None, None)], timings=timings)
+            return
         timings["invalid_markers"] = float(v.invalid_markers)
+        timings["repointed_markers"] = float(v.repointed)
         yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings)
 
 

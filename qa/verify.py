@@ -19,6 +19,8 @@ from .retrieve import Passage
 from .text import numbers, sentence_spans, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said)\b|"
+                   r"^the (articles|passages) (don't|do not) (say|mention)", re.I)
 
 
 @dataclass
@@ -27,6 +29,19 @@ class Verified:
     sentences: list[AnswerSentence]
     citations: list[Citation]
     invalid_markers: int
+    repointed: int = 0  # markers moved to the passage that supports the sentence
+
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers stated in a text, digits or words ("five" = "5"), without thousands separators."""
+    found = {n.replace(",", "") for n in numbers(text)}
+    found |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    return found
 
 
 def _strip(s: str) -> str:
@@ -44,17 +59,20 @@ class Verifier:
         """Best support of ``sentence`` by any sentence of the cited passages, and where it is."""
         cands = []
         for pi, p in enumerate(cited):
-            for a, b in sentence_spans(p.text):
+            spans = sentence_spans(p.text)
+            for j, (a, b) in enumerate(spans):
                 cands.append((pi, a, b, p.text[a:b]))
+                if j:  # with the sentence before: "He met Vance in Munich" needs who "he" is
+                    cands.append((pi, spans[j - 1][0], b, p.text[spans[j - 1][0]:b]))
         if not cands:
             return 0.0, None
         embs = self.embedder.encode([sentence] + [c[3] for c in cands])
         sims = embs[1:] @ embs[0]
         st = set(terms(sentence))
-        nums = numbers(sentence)
+        nums = _numbers(sentence)
         all_text = " ".join(p.text for p in cited)
         # numbers must be in the cited passages at all; else the sentence is unsupported
-        if nums and not nums <= numbers(all_text):
+        if nums and not nums <= _numbers(all_text):
             return 0.0, None
         best, where = -1.0, None
         cited_terms = set(terms(all_text))
@@ -83,12 +101,13 @@ class Verifier:
         # "… end. [1] Next" -> "… end [1]. Next": a marker after the full stop belongs to that sentence
         clean = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", clean)
         rebuilt: list[str] = []
+        repointed = 0
         for a, b in sentence_spans(clean):
             s = clean[a:b].strip()
             cites = list(dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", s)))
             body = _strip(s)
-            if not body or re.fullmatch(r"[\W\d]*", body):
-                continue
+            if not body or re.fullmatch(r"[\W\d]*", body) or _META.match(body):
+                continue  # no claim ("This is stated in passage 2.")
             if not cites:
                 # no marker: cite the passage that supports it, if one does; else it is unsupported
                 best = max(((self._support(body, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
@@ -100,6 +119,16 @@ class Verifier:
                 s = re.sub(r"([.!?]*)$", lambda m: f" [{best[1]}]{m.group(1)}", s, count=1)
             cited = [passages[n - 1] for n in cites]
             score, where = self._support(body, cited)
+            if score < self.threshold and len(passages) > 1:
+                # small models often cite the wrong number: point the marker at the passage that supports it
+                best = max(((self._support(body, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+                if best[0] >= self.threshold:
+                    repointed += 1
+                    cites = [best[1]]
+                    s = MARKER.sub("", s)
+                    s = re.sub(r"([.!?]*)$", lambda m: f" [{best[1]}]{m.group(1)}", s.strip(), count=1)
+                    cited = [passages[best[1] - 1]]
+                    score, where = self._support(body, cited)
             out_sentences.append(AnswerSentence(s, cites, round(score, 3), score >= self.threshold))
             rebuilt.append(s)
             for n in cites:
@@ -112,4 +141,4 @@ class Verifier:
                         qa, qb = spans[0] if spans else (0, len(p.text))
                     start, end = p.file_span(qa, qb)
                     citations[n] = Citation(n, p.file, p.title, start, end, p.text[qa:qb])
-        return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid)
+        return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid, repointed)
