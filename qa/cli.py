@@ -157,12 +157,21 @@ def cmd_eval(args) -> int:
     report = engine.sync()
     if report.changed:
         print(f"indexed {settings.corpus_dir}: " + report.summary().splitlines()[0], file=sys.stderr)
-    rep = evaluate.evaluate(engine, Path(args.questions), args.name, args.backend, args.k, progress=not args.quiet)
+    from .llm import ModelError
+
+    try:
+        rep = evaluate.evaluate(engine, Path(args.questions), args.name, args.backend, args.k,
+                                progress=not args.quiet, judge=args.judge)
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     out = evaluate.write(rep, Path(args.reports))
     o = rep["overall"]
     print(f"report: {out}/report.md")
     for m in evaluate.HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
         print(f"  {m:<22} {evaluate._fmt(o.get(m))}")
+    if "judged_faithfulness (LLM-judged)" in o:
+        print(f"  judged_faithfulness (LLM-judged) {evaluate._fmt(o['judged_faithfulness (LLM-judged)'])}")
     failures = [i for i in rep["items"] if not i["passed"]]
     print(f"  failures: {len(failures)} of {len(rep['items'])} (listed in report.md)")
     if args.gate:
@@ -215,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reports", default="eval/reports", help="where reports go")
     s.add_argument("--gate", help="thresholds JSON: exit 1 when a headline metric falls below")
     s.add_argument("--compare", nargs=2, metavar=("A", "B"), help="print the deltas between two reports")
+    s.add_argument("--judge", action="store_true", help="add an LLM-judged faithfulness score (needs an LLM backend)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_eval)
 

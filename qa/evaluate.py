@@ -132,9 +132,27 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int) -> Item:
                 {k_: round(v, 2) for k_, v in answer.timings.items()}, passed)
 
 
+JUDGE_PROMPT = (
+    "You check answers against sources. Reply with one word: yes if every statement in the answer is "
+    "supported by the passages, no otherwise."
+)
+
+
+def judge_faithfulness(generator, answer) -> float | None:
+    """LLM-judged: 1 when the judge says every statement is supported by the answer's passages."""
+    if answer.abstained or answer.message or not answer.passages:
+        return None
+    passages = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(answer.passages, 1))
+    msgs = [{"role": "system", "content": JUDGE_PROMPT},
+            {"role": "user", "content": f"Passages:\n\n{passages}\n\nAnswer: {_MARKER.sub('', answer.text)}\n\nSupported?"}]
+    verdict = "".join(generator.stream(msgs, 3)).strip().lower()
+    return 1.0 if verdict.startswith("yes") else 0.0
+
+
 def run(engine, questions: list[Question], backend: str | None = None, k: int | None = None,
-        on_item: Callable[[], None] | None = None) -> list[Item]:
-    """Ask every question (conversations turn by turn, with their history)."""
+        on_item: Callable[[], None] | None = None, judge=None) -> list[Item]:
+    """Ask every question (conversations turn by turn, with their history). ``judge``: a generator
+    whose verdicts give the LLM-judged faithfulness score."""
     k = k or engine.settings.top_k
     items: list[Item] = []
 
@@ -143,6 +161,8 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
         # the article ranking for the metrics comes from the same retrieval the answer used
         ranking = engine.retriever.search(answer.standalone or q.question, k=k).files if answer.passages else []
         it = _item(q, qtype, answer, ranking, k)
+        if judge is not None:
+            it.metrics["judged_faithfulness"] = judge_faithfulness(judge, answer)
         history.append(Turn(q.question, answer.standalone or q.question, answer.text))
         return it
 
@@ -186,6 +206,8 @@ def summarize(items: list[Item]) -> dict:
         "abstention_recall": rate(sum(1 for i in unanswerable if i.abstained), len(unanswerable)),
         "unsupported_rate": rate(sum(i.metrics["unsupported"] for i in items), sentences),
     }
+    if any("judged_faithfulness" in i.metrics for i in items):
+        s["judged_faithfulness (LLM-judged)"] = mean(i.metrics.get("judged_faithfulness") for i in items)
     for name, key in (("retrieve", "retrieve_ms"), ("first_token", "first_token_ms"), ("total", "total_ms")):
         vals = [i.timings[key] for i in items if key in i.timings]
         s[f"{name}_p50_ms"] = percentile(vals, 50) if vals else None
@@ -218,6 +240,8 @@ def to_markdown(rep: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {m} | {_fmt(o[m])} |" for m in HEADLINE]
+    if "judged_faithfulness (LLM-judged)" in o:
+        lines.append(f"| judged_faithfulness (LLM-judged, {meta.get('judge', 'LLM')}) | {_fmt(o['judged_faithfulness (LLM-judged)'])} |")
     lines += ["", "## By question type", ""]
     cols = ["questions", "accuracy", "hit@1", "hit@k", "mrr@10", "citation_precision", "abstention_recall",
             "unsupported_rate", "total_p50_ms"]
@@ -328,15 +352,26 @@ def gate(rep: dict, thresholds: dict) -> list[str]:
     return fails
 
 
+def judge_generator(engine):
+    """The configured LLM as a judge; an error naming the setting when there is none."""
+    from .llm import ModelError
+
+    name = engine.settings.backend if engine.settings.backend in ("local", "server") else "auto"
+    answerer = engine.answerer(name)
+    if not hasattr(answerer, "gen"):
+        raise ModelError(f"the judged faithfulness score needs an LLM backend (QA_BACKEND): {engine.backend_error or 'none available'}")
+    return answerer.gen
+
+
 def evaluate(engine, questions_file: Path, name: str | None = None, backend: str | None = None,
-             k: int | None = None, progress: bool = True) -> dict:
+             k: int | None = None, progress: bool = True, judge: bool = False) -> dict:
     from tqdm import tqdm
 
     questions = load_questions(questions_file)
     engine.ask("warm-up question", backend=backend)  # lazy loading is not what the latencies measure
     t0 = time.perf_counter()
     with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
-        items = run(engine, questions, backend, k, on_item=lambda: bar.update(1))
+        items = run(engine, questions, backend, k, on_item=lambda: bar.update(1), judge=judge_generator(engine) if judge else None)
     meta = {
         "name": name or Path(questions_file).stem,
         "questions_file": str(questions_file),

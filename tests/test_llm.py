@@ -191,3 +191,24 @@ def test_silent_server_times_out(tmp_path, seeds_copy, embedder):
         for c in conns:
             c.close()
         srv.close()
+
+
+def test_llm_judged_faithfulness_is_optional_and_labelled(local_engine, tmp_path, seeds_copy, embedder):
+    import json
+
+    from qa import evaluate
+
+    f = tmp_path / "q.jsonl"
+    f.write_text(json.dumps({"id": "a", "type": "fact", "question": "Which Russian news agency did Alexey Polishchuk speak to?",
+                             "answers": ["TASS"], "gold_files": ["002_d89352816586c04e.txt"]}) + "\n")
+    rep = evaluate.evaluate(local_engine, f, progress=False, judge=True)
+    v = rep["overall"]["judged_faithfulness (LLM-judged)"]
+    assert v is None or 0.0 <= v <= 1.0
+    assert "judged_faithfulness" not in evaluate.evaluate(local_engine, f, progress=False)["overall"]
+    # without an LLM there is no judge, and the error says which setting to change
+    s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="local",
+                      llm_model=tmp_path / "missing.gguf", llm_fallback=True)
+    e = Engine(s, embedder)
+    e.sync()
+    with pytest.raises(ModelError, match="QA_"):
+        evaluate.evaluate(e, f, progress=False, judge=True)
