@@ -317,5 +317,29 @@ def run_answers(args) -> int:
     return 0
 
 
+def run_budget(args) -> int:
+    """How the evidence budget trades answer quality against time to first token (local LLM, seeds set)."""
+    from . import evaluate
+
+    engine = Engine(load_settings(index_dir=Path(args.work) / "index-seeds", chroma_url=None))
+    engine.sync()
+    questions = [q for q in evaluate.load_questions(Path("eval/seeds.jsonl")) if q.type in ("fact", "multi-source")]
+    questions = questions[: args.limit or None]
+    answerer = engine.answerer("local")
+    if not hasattr(answerer, "gen"):
+        print(f"error: no local LLM: {engine.backend_error}", file=sys.stderr)
+        return 2
+    engine.ask("warm-up question", backend="local")
+    print(f"\nEvidence budget sweep: seeds fact + multi-source, {len(questions)} questions, {answerer.name}")
+    print(f"  {'budget':>6} {'containment':>12} {'unsupported':>12} {'first token p50':>16} {'whole p50':>10}")
+    for budget in args.budgets:
+        answerer.budget = budget
+        o = evaluate.summarize(evaluate.run(engine, questions, "local"))
+        print(f"  {budget:>6} {o['answer_containment']:>12.3f} {o['unsupported_rate'] or 0:>12.3f} "
+              f"{o['first_token_p50_ms']:>13.0f} ms {o['total_p50_ms']:>7.0f} ms")
+    return 0
+
+
 def main(args) -> int:
-    return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers}[args.what](args)
+    return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
+            "budget": run_budget}[args.what](args)

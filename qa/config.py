@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     llm_key: str | None = Field(None, description="API key for that server, if it needs one")
     llm_timeout: float = Field(60.0, gt=0, description="seconds before a server call gives up")
     llm_fallback: bool = Field(True, description="answer extractively when the LLM is unavailable")
-    llm_budget: int = Field(200, ge=20, description="evidence word-pieces in the prompt (drives time to first token)")
+    llm_budget: int = Field(100, ge=20, description="evidence word-pieces in the prompt (qa bench budget: 100 beat 200-480)")
     llm_max_tokens: int = Field(160, ge=8, description="most tokens generated per answer")
     llm_ctx: int = Field(4096, ge=512, description="llama.cpp context window")
     verify_threshold: float = Field(0.55, description="support below which an answer sentence is flagged unsupported")

@@ -305,17 +305,41 @@ class GenerativeAnswerer:
             return
         ev = self.evidence(question, passages, qemb, ranked)
         t1 = time.perf_counter()
-        pieces = []
+        pieces: list[str] = []
         first = None
+        held: list[str] | None = []  # the opening words are held back until we know it is not a refusal
+        declined = False
         for piece in self.gen.stream(self.messages(question, ev), self.max_tokens):
             if first is None:
                 first = time.perf_counter()
             pieces.append(piece)
-            yield piece
+            if held is None:
+                yield piece
+                continue
+            held.append(piece)
+            head = "".join(held)
+            if len(head.split()) >= 6 or re.search(r"[.!?]\s*$", head):
+                if _ABSTAIN.search(head):
+                    declined = True
+                    break
+                yield from held
+                held = None
+        if held:
+            yield from held
         t2 = time.perf_counter()
         raw = "".join(pieces).strip()
         timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
                    "prefill_ms": ((first or t2) - t1) * 1000, "evidence_tokens": float(ev.tokens)}
+        if declined:
+            # the calibrated support says the passages answer it, yet the model declined: show the best
+            # supported sentences instead, and say so
+            for out in self.scorer.stream(question, passages, qemb):
+                if isinstance(out, Answer):
+                    out.backend = f"{self.name} (declined; extractive sentences shown)"
+                    out.notice = "The LLM declined to answer although the passages support one; these are the best supported sentences."
+                    out.timings.update(timings)
+                yield out
+            return
         if not raw or (_ABSTAIN.search(raw) and len(raw) < 200):
             yield Answer(question, raw or ABSTAIN_TEXT, passages=ev.passages, abstained=True, backend=self.name,
                          sentences=[AnswerSentence(raw or ABSTAIN_TEXT, [], None, None)], timings=timings)
