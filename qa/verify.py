@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 
 from .answer import AnswerSentence, Citation
 from .embedding import Embedder

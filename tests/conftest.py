@@ -1,5 +1,6 @@
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,15 @@ def seeds_engine(tmp_path_factory, embedder):
     report = engine.sync()
     assert len(report.added) == 5
     return engine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """A function giving a free loopback port (for servers the tests start)."""
+    return _free_port

@@ -115,16 +115,10 @@ def test_bad_files_do_not_stop_indexing(tmp_path, settings_for, embedder):
     assert "skipped broken.txt: binary" in r.summary()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def chroma_server(tmp_path):
+def chroma_server(tmp_path, free_port):
     chroma = Path(sys.executable).parent / "chroma"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
@@ -165,7 +159,7 @@ def test_same_sync_against_a_real_chroma_server(chroma_server, seeds_copy, setti
     assert other.index.count() == engine.index.count()
 
 
-def test_unreachable_chroma_server_is_a_clear_error(seeds_copy, settings_for, embedder):
-    engine = Engine(settings_for(seeds_copy, chroma_url=f"http://127.0.0.1:{_free_port()}"), embedder)
+def test_unreachable_chroma_server_is_a_clear_error(seeds_copy, settings_for, embedder, free_port):
+    engine = Engine(settings_for(seeds_copy, chroma_url=f"http://127.0.0.1:{free_port()}"), embedder)
     with pytest.raises(ConnectionError, match="QA_CHROMA_URL"):
         engine.sync()

@@ -1,7 +1,6 @@
 """Generative backends on the real path: llama.cpp with the small SmolLM2 model, and llama.cpp's own
 OpenAI-compatible server."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -101,15 +100,9 @@ def test_bad_model_falls_back_to_extractive_and_says_so(tmp_path, seeds_copy, em
     assert a.backend == "extractive (fallback)" and "QA_LLM_MODEL" in a.notice and "5%" in a.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llama_server(smol):
-    port = _free_port()
+def llama_server(smol, free_port):
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(smol), "--model_alias", "smol",
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
@@ -152,9 +145,9 @@ def test_unknown_model_name_names_the_setting(llama_server, tmp_path, seeds_copy
         Engine(s, embedder).answerer()
 
 
-def test_unreachable_server_is_a_clear_error(tmp_path, seeds_copy, embedder):
+def test_unreachable_server_is_a_clear_error(tmp_path, seeds_copy, embedder, free_port):
     s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="server",
-                      llm_url=f"http://127.0.0.1:{_free_port()}/v1", llm_fallback=False)
+                      llm_url=f"http://127.0.0.1:{free_port()}/v1", llm_fallback=False)
     with pytest.raises(ModelError, match="cannot reach the LLM server.*QA_LLM_URL"):
         Engine(s, embedder).answerer()
 
