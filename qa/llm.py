@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import re
 import threading
 import time
@@ -23,6 +22,7 @@ import numpy as np
 
 from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer
 from .retrieve import Passage
+from .text import sentence_spans
 from .verify import Verifier
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -163,9 +163,6 @@ class LocalGenerator:
                 if piece:
                     yield piece
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
-
 
 class ServerGenerator:
     """Any OpenAI-compatible server (Ollama, vLLM, llama.cpp's server) through llama-index's OpenAILike."""
@@ -210,8 +207,6 @@ class ServerGenerator:
         except Exception as e:
             raise ModelError(f"the LLM server at {self.url} failed: {e} (setting QA_LLM_URL)") from e
 
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // 4)
 
 
 # -- the answerer -------------------------------------------------------------------------------
@@ -242,8 +237,6 @@ class GenerativeAnswerer:
         count = self.scorer.embedder.count_tokens
         chosen: dict[int, set[tuple[int, int]]] = {}
         used = 0
-        from .text import sentence_spans
-
         spans_of = {i: sentence_spans(p.text) for i, p in enumerate(passages)}
         for c in ranked:
             spans = spans_of[c["passage"]]
@@ -272,7 +265,8 @@ class GenerativeAnswerer:
                     parts.append("…")
                 parts.append(p.text[s:e])
                 prev = e
-            sub = Passage(**{**p.__dict__, "text": p.text[a:b], "start": p.file_span(a, b)[0], "end": p.file_span(a, b)[1],
+            start, end = p.file_span(a, b)
+            sub = Passage(**{**p.__dict__, "text": p.text[a:b], "start": start, "end": end,
                              "clean_start": p.clean_start + a, "clean_end": p.clean_start + b,
                              "segmap": [[cs - a, cl, os_, ol] for cs, cl, os_, ol in p.segmap]})
             out.append(sub)
@@ -353,7 +347,3 @@ class GenerativeAnswerer:
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)
         yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings)
-
-
-def os_threads(setting: int) -> int:
-    return setting or max(1, os.cpu_count() or 1)

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from .config import Settings
 from .corpus import span_from_segmap
@@ -292,7 +291,3 @@ class HybridRetriever:
                     continue
                 out.append(p)
         return out
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a @ b.T

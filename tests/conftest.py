@@ -1,7 +1,11 @@
+import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -63,3 +67,23 @@ def _free_port() -> int:
 def free_port():
     """A function giving a free loopback port (for servers the tests start)."""
     return _free_port
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], ready: Callable[[], bool], name: str, timeout: float = 60, **popen):
+    """Start a real server process, wait until ``ready()`` says it answers, stop it afterwards."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    try:
+        deadline = time.time() + timeout
+        while not ready():
+            assert proc.poll() is None, f"{name} exited"
+            if time.time() > deadline:
+                pytest.fail(f"{name} did not start")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

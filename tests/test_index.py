@@ -1,9 +1,7 @@
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,8 @@ from qa.chunking import chunk_document
 from qa.config import EMBEDDER_MAX_TOKENS
 from qa.corpus import collapse_ws, original_text, parse, without_removed as cut_removed
 from qa.engine import Engine
+
+from conftest import running
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -119,24 +119,17 @@ def test_bad_files_do_not_stop_indexing(tmp_path, settings_for, embedder):
 def chroma_server(tmp_path, free_port):
     chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
+
+    def ready() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return True
         except OSError:
-            assert proc.poll() is None, "chroma server exited"
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+            return False
+
+    cmd = [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, ready, "chroma server", env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.server

@@ -2,7 +2,6 @@
 OpenAI-compatible server."""
 
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -16,6 +15,8 @@ from qa.config import load_settings
 from qa.engine import Engine
 from qa.llm import ModelError, smollm_path
 from qa.verify import Verifier
+
+from conftest import running
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -103,27 +104,18 @@ def test_bad_model_falls_back_to_extractive_and_says_so(tmp_path, seeds_copy, em
 @pytest.fixture(scope="module")
 def llama_server(smol, free_port):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smol), "--model_alias", "smol",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     import httpx
 
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        assert proc.poll() is None, "llama_cpp.server exited"
+    def ready() -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
-                break
+            return httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
+            return False
+
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smol), "--model_alias", "smol",
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]
+    with running(cmd, ready, "llama_cpp.server", timeout=120):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_openai_compatible_server_backend(llama_server, tmp_path, seeds_copy, embedder):
