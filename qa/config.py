@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, gt=0)
     answer_sentences: int = Field(2, ge=1, le=5, description="most sentences in an extractive answer")
 
+    # the browser chat (app.py)
+    host: str = Field("127.0.0.1", description="address the chat UI listens on (loopback by default)")
+    port: int = Field(7860, ge=1, le=65535, description="port of the chat UI")
+    auth_user: str | None = Field(None, description="basic-auth user for the chat UI (set with auth_password)")
+    auth_password: SecretStr | None = Field(None, description="basic-auth password for the chat UI")
+    concurrency_limit: int = Field(4, ge=1, description="requests the chat UI works on at once (the rest queue)")
+    queue_size: int = Field(64, ge=1, description="most requests waiting in the chat UI's queue")
+    upload_max_bytes: int = Field(2_000_000, gt=0, description="largest article the chat UI accepts")
+    upload_max_files: int = Field(20, ge=1, description="most articles in one upload")
+
     # models and machine
     embed_model: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM")
     threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
@@ -88,6 +98,8 @@ class Settings(BaseSettings):
             )
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if bool(self.auth_user) != bool(self.auth_password and self.auth_password.get_secret_value()):
+            raise ValueError("auth_user and auth_password go together: set both or neither")
         return self
 
     @classmethod

@@ -119,6 +119,22 @@ class Document:
         """File span of clean ``[a, b)``; ``a`` and ``b - 1`` must be non-whitespace characters."""
         return self.orig_pos(a)[0], self.orig_pos(b - 1)[1]
 
+    def clean_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The clean-text range that file span ``[start, end)`` covers (the inverse of :meth:`span`, for
+        showing a citation inside the clean article); None when nothing kept came from there."""
+        lo = hi = None
+        for s in self.segments:
+            if s.orig_start + s.orig_len <= start or s.orig_start >= end:
+                continue
+            if s.clean_len == s.orig_len:
+                a = s.clean_start + max(start - s.orig_start, 0)
+                b = s.clean_start + min(end - s.orig_start, s.orig_len)
+            else:
+                a, b = s.clean_start, s.clean_start + s.clean_len
+            lo = a if lo is None else min(lo, a)
+            hi = b if hi is None else max(hi, b)
+        return None if lo is None else (lo, hi)
+
     def segmap(self, a: int, b: int) -> list[list[int]]:
         """The segments inside clean ``[a, b)``, re-based to ``a``: enough to map any sub-span later."""
         out = []
@@ -534,3 +550,25 @@ def without_removed(src: str, removed: list[tuple[int, int, str]], start: int, e
         pos = max(pos, re_)
     out.append(src[pos:end])
     return "".join(out)
+
+
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+MAX_NAME_CHARS = 120
+
+
+def check_article_name(name: str) -> str | None:
+    """Why ``name`` cannot be an article's file name in the corpus folder, or None when it can.
+    A bare file name only: no folders (no path traversal), not hidden, a supported type."""
+    if not name or not name.strip():
+        return "no file name"
+    if name != name.strip():
+        return "the file name starts or ends with a space"
+    if len(name) > MAX_NAME_CHARS:
+        return f"the file name is longer than {MAX_NAME_CHARS} characters"
+    if _BAD_NAME.search(name) or name in (".", ".."):
+        return "the file name must be a plain name (no folders, no control or special characters such as / \\ : * ? \" < > |)"
+    if name.startswith("."):
+        return "hidden file names (starting with a dot) are not articles"
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return f"unsupported file type {Path(name).suffix or '(none)'}: use " + ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .answer import Answer, Event, ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
+from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
 from .retrieve import HybridRetriever, Passage
@@ -16,6 +21,45 @@ from .retrieve import HybridRetriever, Passage
 EMPTY_QUESTION = "Please type a question."
 MAX_HISTORY = 6  # turns a rewrite looks at (newest kept)
 EMPTY_INDEX = "The index is empty: build it with `qa index [FOLDER]` (or `make run`) and ask again."
+REMOVED_DIR = ".removed"  # inside the corpus folder; hidden, so the scanner ignores it
+
+
+class RWLock:
+    """Many readers (questions) or one writer (an index sync) at a time; a waiting writer goes first."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def read(self):
+        with self._cond:
+            while self._writer or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write(self):
+        with self._cond:
+            self._waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
 
 
 def too_long(limit: int) -> str:
@@ -30,6 +74,10 @@ class Engine:
         self.retriever = HybridRetriever(self.settings, self.embedder, self.index)
         self._answerers: dict[str, object] = {}
         self.backend_error: str | None = None
+        # the index is read by questions and written by syncs; a llama.cpp model is not thread-safe, so
+        # generation (and loading a model) is serialized, while extractive questions run side by side
+        self.index_lock = RWLock()
+        self.model_lock = threading.Lock()
 
     # -- index ------------------------------------------------------------------------------
     def sync(
@@ -38,10 +86,112 @@ class Engine:
         on_start: Callable[[int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> SyncReport:
+        with self.index_lock.write():
+            return self._sync(corpus_dir, on_start, on_progress)
+
+    def _sync(self, corpus_dir=None, on_start=None, on_progress=None) -> SyncReport:
         report = self.index.sync(Path(corpus_dir or self.settings.corpus_dir), on_start, on_progress)
         if report.changed:
             self.retriever.invalidate()
         return report
+
+    def status(self) -> dict:
+        """What is indexed: articles (file, title, chunks), and the number of chunks."""
+        with self.index_lock.read():
+            return {"articles": self.index.files(), "chunks": self.index.count()}
+
+    def _corpus_path(self, file: str) -> Path:
+        """The path of an article inside the corpus folder; refuses anything that leaves it or is hidden."""
+        root = Path(self.settings.corpus_dir).resolve()
+        rel = Path(file)
+        if rel.is_absolute() or any(part in ("", ".", "..") or part.startswith(".") for part in rel.parts):
+            raise ValueError(f"not an article of the corpus: {file!r}")
+        path = root / rel
+        if not path.resolve().is_relative_to(root):
+            raise ValueError(f"not an article of the corpus: {file!r}")
+        return path
+
+    def article(self, file: str) -> Document:
+        """An article as the index reads it (clean text and the map back to the file's offsets)."""
+        path = self._corpus_path(file)
+        doc = parse(file, path.read_bytes())
+        if isinstance(doc, Skipped):
+            raise ValueError(f"{file}: {doc.reason}")
+        return doc
+
+    def check_upload(self, name: str, data: bytes, replace: bool = False, have: dict | None = None) -> str | None:
+        """Why an uploaded article cannot be added under ``name``, or None when it can."""
+        s = self.settings
+        why = check_article_name(name)
+        if why:
+            return why
+        limit = min(s.upload_max_bytes, s.max_file_bytes)
+        if len(data) > limit:
+            return f"too large: {len(data) / 1e6:.1f} MB > limit {limit / 1e6:.1f} MB"
+        doc = parse(name, data)
+        if isinstance(doc, Skipped):
+            return doc.reason
+        path = self._corpus_path(name)
+        if path.exists() or path.is_symlink():
+            if not path.is_file():
+                return "a folder of that name exists in the corpus"
+            if file_hash(path.read_bytes()) == doc.sha256:
+                return "already in the corpus (same name, same text)"
+            if not replace:
+                return "an article with this name exists; choose replace to overwrite it"
+        have = self.index.manifest() if have is None else have
+        for other, md in have.items():
+            if other != name and md.get("hash") == doc.sha256:
+                return f"the same text is already in the corpus as {other}"
+        return None
+
+    def add_articles(
+        self,
+        items: list[tuple[str, bytes]],
+        replace: bool = False,
+        on_start: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> tuple[SyncReport | None, list[tuple[str, str]]]:
+        """Save uploaded articles (name, bytes) into the corpus folder and index them at once.
+        Returns the sync report (None when nothing was saved) and the rejected (name, reason)."""
+        rejected: list[tuple[str, str]] = []
+        with self.index_lock.write():
+            root = Path(self.settings.corpus_dir)
+            root.mkdir(parents=True, exist_ok=True)
+            have = self.index.manifest()
+            saved: set[str] = set()
+            for name, data in items:
+                why = "given twice in this upload" if name in saved else self.check_upload(name, data, replace, have)
+                if why:
+                    rejected.append((name, why))
+                    continue
+                tmp = root / f".upload-{uuid.uuid4().hex}.part"  # hidden until complete
+                tmp.write_bytes(data)
+                os.replace(tmp, self._corpus_path(name))
+                saved.add(name)
+            if not saved:
+                return None, rejected
+            return self._sync(None, on_start, on_progress), rejected
+
+    def remove_article(self, file: str) -> tuple[SyncReport, Path | None]:
+        """Take an article out of the index without losing it: its file moves to ``.removed/<time>/`` in
+        the corpus folder (hidden, so never indexed; move it back to restore it). Returns the sync
+        report and where the file went (None when it was already gone from the folder)."""
+        with self.index_lock.write():
+            path = self._corpus_path(file)
+            dest = None
+            if path.is_file():
+                root = Path(self.settings.corpus_dir)
+                dest = root / REMOVED_DIR / time.strftime("%Y%m%d-%H%M%S") / file
+                n = 1
+                while dest.exists():
+                    dest = root / REMOVED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{n}" / file
+                    n += 1
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, dest)
+            elif file not in self.index.manifest():
+                raise ValueError(f"not in the index: {file}")
+            return self._sync(), dest
 
     # -- answering --------------------------------------------------------------------------
     def _extractive(self) -> ExtractiveAnswerer:
@@ -112,8 +262,15 @@ class Engine:
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
         conversation (oldest first); a follow-up is rewritten with it before retrieval."""
+        with self.index_lock.read():
+            with self.model_lock:
+                answerer = self.answerer(backend)
+            generative = not isinstance(answerer, (ExtractiveAnswerer, Fallback))
+            with self.model_lock if generative else contextlib.nullcontext():
+                yield from self._ask_stream(answerer, question, k, history)
+
+    def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None) -> Iterator[Event]:
         t0 = time.perf_counter()
-        answerer = self.answerer(backend)
         refusal = self.check_question(question)
         if refusal is None and self.index.count() == 0:
             refusal = EMPTY_INDEX
