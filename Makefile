@@ -6,8 +6,10 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install run index test bench clean
+.PHONY: install run ask index test bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -25,7 +27,11 @@ install: $(VENV)/.installed
 index: install
 	$(VENV)/bin/qa index
 
+# the chat at http://127.0.0.1:7860 (QA_HOST, QA_PORT); app.py syncs the index again at start
 run: index
+	$(PY) app.py
+
+ask: index
 	$(VENV)/bin/qa ask "What share of the world's critical raw materials does Ukraine hold?"
 
 test: install

@@ -1,0 +1,450 @@
+"""The browser chat: a thin Gradio shell over :class:`qa.engine.Engine`.
+
+``python app.py`` (or ``make run``) syncs the index with the corpus folder, then serves the chat at
+http://127.0.0.1:7860 (settings ``QA_HOST``, ``QA_PORT``; ``QA_AUTH_USER``/``QA_AUTH_PASSWORD`` for basic
+auth). Everything an article or a user brings in (text, titles, file names, model output) is escaped
+before it is rendered as HTML or Markdown. The ``ask`` API endpoint answers with JSON (gradio_client).
+
+Nothing heavy is imported at module level: gradio and the engine load in :func:`main`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+TITLE = "News QA"
+BACKENDS = [
+    ("Auto (local LLM when installed)", "auto"),
+    ("Local LLM", "local"),
+    ("LLM server", "server"),
+    ("Extractive (no LLM)", "extractive"),
+]
+# example questions for the seed articles (shown when those articles are indexed)
+SEED_EXAMPLES = {
+    "001_fc8662c004b3d3bf.txt": "What share of the world's critical raw materials does Ukraine hold?",
+    "000_eb52613fceb0bc2a.txt": "On what date did Trump meet Japanese Prime Minister Shigeru Ishiba at the White House?",
+    "003_e735657bf45baaa7.txt": "How many Ukrainian soldiers has the fighting killed, according to figures Zelenskyy quoted?",
+    "002_d89352816586c04e.txt": "Who claimed that Zelenskyy has already indicated he will soften his position on land?",
+}
+SEED_FOLLOW_UP = "Who is the Ukrainian prime minister who described the deal's investment fund?"
+ABSTAIN_TEXT = "The articles don't say."
+UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm"]
+
+CSS = """
+.qa-unsupported { background: #fff3cd; border-bottom: 2px dotted #b45309; }
+.qa-abstain { font-weight: 600; color: #92400e; }
+.qa-meta { color: #6b7280; font-size: 0.85em; }
+.qa-notice { color: #b45309; font-size: 0.85em; }
+.qa-source { border: 1px solid #e5e7eb; border-radius: 6px; padding: 6px 8px; margin: 0 0 8px 0; }
+.qa-source .qa-file { font-family: ui-monospace, monospace; font-size: 0.85em; }
+.qa-source blockquote { margin: 4px 0 0 0; padding-left: 8px; border-left: 3px solid #f59e0b; color: inherit; }
+.qa-article-body { white-space: pre-wrap; max-height: 420px; overflow: auto; line-height: 1.5;
+  border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px; }
+.qa-article mark { background: #fde68a; padding: 1px 0; }
+.qa-empty { color: #6b7280; }
+.qa-files-wrap { max-height: 240px; overflow: auto; }
+table.qa-files { width: 100%; font-size: 0.85em; border-collapse: collapse; }
+table.qa-files td, table.qa-files th { border-bottom: 1px solid #e5e7eb; padding: 2px 4px; text-align: left; }
+"""
+SCROLL_TO_MARK = """() => {
+  const m = document.querySelector('#article mark');
+  if (m) { const b = m.closest('.qa-article-body'); b.scrollTop = m.offsetTop - b.offsetTop - 60; }
+}"""
+
+
+# -- escaping and rendering (pure functions) -----------------------------------------------------
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def esc(text: str) -> str:
+    """Text for an HTML context: every markup character escaped."""
+    return html.escape(str(text), quote=True)
+
+
+def md_esc(text: str) -> str:
+    """Text for a Markdown context (the chat messages): HTML escaped, Markdown punctuation backslashed, so
+    an article's ``<script>``, ``<img onerror=…>`` or ``[link](javascript:…)`` shows as text."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def _marker_text(text: str, cites: list[int]) -> str:
+    """A sentence with its [n] markers (the markers are put back after escaping the words)."""
+    body = re.sub(r"\s*\[\d+\]", "", text).strip()
+    return md_esc(body) + "".join(f" \\[{n}\\]" for n in cites)
+
+
+def render_answer(a: dict) -> str:
+    """The chat message for a final answer (``Answer.to_dict()``)."""
+    parts: list[str] = []
+    if a.get("message"):
+        parts.append(md_esc(a["message"]))
+    elif a.get("abstained"):
+        said = a["answer"] or ABSTAIN_TEXT
+        parts.append(f'<span class="qa-abstain">{esc(said)}</span>')
+        if a.get("passages"):
+            parts.append("<span class=\"qa-meta\">The closest passages are in the sources panel; "
+                         "none of them answers the question.</span>")
+    else:
+        sentences = a.get("sentences") or []
+        if sentences:
+            out = []
+            for s in sentences:
+                words = _marker_text(s["text"], s.get("cites") or [])
+                if s.get("supported") is False:
+                    out.append(f'<span class="qa-unsupported" title="Not supported by the cited passage">'
+                               f"⚠ {words}</span>")
+                else:
+                    out.append(words)
+            parts.append(" ".join(out))
+            flagged = sum(1 for s in sentences if s.get("supported") is False)
+            if flagged:
+                parts.append(f'<span class="qa-notice">⚠ {flagged} sentence{"s" if flagged > 1 else ""} '
+                             "not supported by the cited passages (highlighted).</span>")
+        else:
+            parts.append(md_esc(a.get("answer") or ""))
+        by_file: dict[str, list] = {}
+        for c in a.get("citations") or []:
+            entry = by_file.setdefault(c["file"], [[], c["title"]])
+            if c["n"] not in entry[0]:
+                entry[0].append(c["n"])
+        if by_file:
+            lines = [" ".join(f"\\[{n}\\]" for n in ns) + f" <code>{esc(f)}</code> {md_esc(t)}"
+                     for f, (ns, t) in by_file.items()]
+            parts.append("**Sources**  \n" + "  \n".join(lines))
+    if a.get("standalone") and a.get("question") and a["standalone"] != a["question"]:
+        parts.append(f'<span class="qa-meta qa-standalone">Searched for: {esc(a["standalone"])}</span>')
+    if a.get("notice"):
+        parts.append(f'<span class="qa-notice">{esc(a["notice"])}</span>')
+    if a.get("backend"):
+        parts.append(f'<span class="qa-meta qa-backend">Answered by: {esc(a["backend"])}</span>')
+    return "\n\n".join(parts)
+
+
+def sources_html(a: dict | None) -> str:
+    """The sources panel: the cited passages (or, when the articles don't say, the closest ones)."""
+    if not a:
+        return '<div class="qa-empty">Sources of the latest answer appear here.</div>'
+    items = []
+    if a.get("citations"):
+        seen = set()
+        for c in a["citations"]:
+            if c["n"] in seen:
+                continue
+            seen.add(c["n"])
+            items.append((c["n"], c["file"], c["title"], c["quote"]))
+        head = "Cited passages"
+    elif a.get("passages"):
+        items = [(p["n"], p["file"], p["title"], p["text"]) for p in a["passages"]]
+        head = "The articles don't say. Closest passages (not an answer)" if a.get("abstained") else "Passages"
+    else:
+        return '<div class="qa-empty">No sources for this answer.</div>'
+    cards = [
+        f'<div class="qa-source" data-n="{n}"><b>[{n}]</b> <span class="qa-file">{esc(f)}</span>'
+        f' <span class="qa-title">{esc(t)}</span><blockquote>{esc(q)}</blockquote></div>'
+        for n, f, t, q in items
+    ]
+    return f'<div class="qa-sources"><p><b>{esc(head)}</b></p>{"".join(cards)}</div>'
+
+
+def source_choices(a: dict | None) -> list[tuple[str, str]]:
+    """(label, n) for the "open a source" selector."""
+    if not a:
+        return []
+    if a.get("citations"):
+        out, seen = [], set()
+        for c in a["citations"]:
+            if c["n"] not in seen:
+                seen.add(c["n"])
+                out.append((f"[{c['n']}] {c['file']}", str(c["n"])))
+        return out
+    return [(f"[{p['n']}] {p['file']}", str(p["n"])) for p in a.get("passages") or []]
+
+
+def source_spans(a: dict | None) -> dict[str, dict]:
+    """n -> the file span to open (a citation's quote, else the passage)."""
+    if not a:
+        return {}
+    spans: dict[str, dict] = {}
+    for p in a.get("passages") or []:
+        spans[str(p["n"])] = {"file": p["file"], "start": p["start"], "end": p["end"]}
+    for c in a.get("citations") or []:
+        spans[str(c["n"])] = {"file": c["file"], "start": c["start"], "end": c["end"]}
+    return spans
+
+
+def article_html(doc, start: int, end: int) -> str:
+    """The whole article (as the index reads it) with the file span ``[start, end)`` highlighted."""
+    text = doc.text
+    span = doc.clean_span(start, end)
+    if span:
+        a, b = span
+        body = f'{esc(text[:a])}<mark id="qa-hl">{esc(text[a:b])}</mark>{esc(text[b:])}'
+    else:
+        body = esc(text)
+    return (f'<div class="qa-article"><p><b>{esc(doc.title)}</b><br><span class="qa-file">{esc(doc.path)}</span>'
+            f'<span class="qa-meta"> · highlighted: the cited span (characters {start}–{end} of the file)</span></p>'
+            f'<div class="qa-article-body">{body}</div></div>')
+
+
+def status_html(status: dict, corpus: str) -> str:
+    arts = status["articles"]
+    rows = "".join(
+        f"<tr><td>{esc(a['file'])}</td><td>{esc(a['title'])}</td><td>{a['chunks']}</td></tr>" for a in arts
+    )
+    return (f'<p id="qa-count"><b>{len(arts)} article{"s" if len(arts) != 1 else ""}, {status["chunks"]} chunks</b>'
+            f' in the index (folder <code>{esc(corpus)}</code>)</p>'
+            f'<div class="qa-files-wrap"><table class="qa-files"><tr><th>file</th><th>title</th><th>chunks</th></tr>{rows}</table></div>')
+
+
+def history_turns(turns: list[dict]):
+    from qa.chat import Turn
+
+    return [Turn(t["question"], t.get("standalone") or t["question"], t["answer"]) for t in turns]
+
+
+# -- the app ---------------------------------------------------------------------------------
+def build(engine):
+    """The Gradio Blocks over an engine (which must already be synced)."""
+    import gradio as gr
+
+    settings = engine.settings
+    corpus = str(settings.corpus_dir)
+
+    def _answer_dict(answer) -> dict:
+        d = answer.to_dict()
+        d["passages"] = [{k: p[k] for k in ("n", "file", "title", "start", "end", "text")} for p in d["passages"]]
+        return d
+
+    def respond(question, messages, turns, backend, k):
+        messages = list(messages or [])
+        turns = list(turns or [])
+        question = (question or "").strip()
+        if not question:
+            yield messages, "", gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+            return
+        messages.append({"role": "user", "content": md_esc(question)})
+        messages.append({"role": "assistant", "content": '<span class="qa-meta">Searching the articles…</span>'})
+        yield messages, "", gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+        streamed = ""
+        final = None
+        try:
+            for ev in engine.ask_stream(question, k=int(k), backend=backend, history=history_turns(turns)):
+                if isinstance(ev, str):
+                    streamed += ev
+                    messages[-1] = {"role": "assistant", "content": md_esc(streamed) + " ▌"}
+                    yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+                else:
+                    final = ev
+        except Exception as e:  # shown in the chat, the session goes on
+            messages[-1] = {"role": "assistant", "content": f'<span class="qa-notice">Error: {esc(e)}</span>'}
+            yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+            return
+        a = _answer_dict(final)
+        messages[-1] = {"role": "assistant", "content": render_answer(a)}
+        if not a["message"]:
+            turns.append({"question": question, "standalone": a["standalone"], "answer": a["answer"]})
+        choices = source_choices(a)
+        yield (messages, gr.skip(), sources_html(a), gr.update(choices=choices, value=None),
+               '<div class="qa-empty">Choose a source above to read the whole article.</div>', turns,
+               source_spans(a))
+
+    def open_source(n, spans):
+        if not n or not spans or str(n) not in spans:
+            return gr.skip()
+        sp = spans[str(n)]
+        try:
+            doc = engine.article(sp["file"])
+        except (OSError, ValueError) as e:
+            return f'<div class="qa-notice">Cannot open {esc(sp["file"])}: {esc(e)}</div>'
+        return article_html(doc, sp["start"], sp["end"])
+
+    def clear():
+        return ([], "", sources_html(None), gr.update(choices=[], value=None), "", [], {})
+
+    def index_view():
+        st = engine.status()
+        files = [a["file"] for a in st["articles"]]
+        return status_html(st, corpus), gr.update(choices=files, value=None)
+
+    def upload(files, replace, progress=gr.Progress()):
+        files = files or []
+        if not files:
+            return ("", *index_view(), None)
+        if len(files) > settings.upload_max_files:
+            return (f"Too many files at once ({len(files)} > {settings.upload_max_files}).", *index_view(), None)
+        items, notes = [], []
+        for f in files:
+            p = Path(f)
+            if p.stat().st_size > settings.upload_max_bytes:
+                notes.append(f"{p.name}: too large ({p.stat().st_size / 1e6:.1f} MB > "
+                             f"{settings.upload_max_bytes / 1e6:.1f} MB)")
+                continue
+            items.append((p.name, p.read_bytes()))
+        total = {"n": 0, "done": 0}
+
+        def on_start(n):
+            total["n"] = n
+            progress((0, n), desc="Indexing", unit="chunks")
+
+        def on_progress(n):
+            total["done"] += n
+            progress((total["done"], total["n"]), desc="Indexing", unit="chunks")
+
+        progress(0, desc="Checking the files")
+        report, rejected = engine.add_articles(items, bool(replace), on_start, on_progress)
+        lines = []
+        if report:
+            for f in report.added:
+                lines.append(f"✔ added {md_esc(f)}")
+            for f in report.updated:
+                lines.append(f"✔ replaced {md_esc(f)}")
+            lines.append(f"indexed {report.chunks_added} chunks in {report.seconds:.1f} s; ask about it now")
+        for name, why in rejected:
+            lines.append(f"✘ {md_esc(name)}: {md_esc(why)}")
+        lines += [f"✘ {md_esc(n)}" for n in notes]
+        return ("  \n".join(lines), *index_view(), None)
+
+    def remove(file):
+        if not file:
+            return ("Choose an article to remove.", *index_view())
+        try:
+            report, dest = engine.remove_article(file)
+        except (OSError, ValueError) as e:
+            return (f"✘ {md_esc(e)}", *index_view())
+        where = (f"; the file was moved to <code>{esc(dest.relative_to(settings.corpus_dir).as_posix())}</code> in the "
+                 "corpus folder (move it back to restore it)") if dest else ""
+        return (f"✔ removed {md_esc(file)} from the index ({report.chunks_removed} chunks){where}", *index_view())
+
+    def api_ask(question: str, backend: str = "", k: int = 0, history: list[dict] | None = None) -> dict:
+        """Ask a question; returns the answer text, its citations (file, title, start, end, quote), the
+        answer sentences with their support flags, the backend that answered, and timings.
+        ``history``: earlier turns as [{"question": …, "answer": …}], oldest first."""
+        turns = [{"question": t.get("question", ""), "standalone": t.get("standalone"), "answer": t.get("answer", "")}
+                 for t in history or []]
+        answer = engine.ask(question, k=int(k) or None, backend=backend or None, history=history_turns(turns))
+        return _answer_dict(answer)
+
+    examples = [q for f, q in SEED_EXAMPLES.items()]
+    have_seeds = any(a["file"] in SEED_EXAMPLES for a in engine.status()["articles"])
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"## {TITLE}\nAsk about the articles in the corpus. Answers cite numbered passages; "
+                    "open a source to read the whole article with the cited span highlighted.")
+        turns = gr.State([])
+        spans = gr.State({})
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(elem_id="chat", label="Conversation", height=520, sanitize_html=True,
+                                  render_markdown=True, feedback_options=None, buttons=["copy"],
+                                  placeholder="Ask a question about the articles.")
+                with gr.Row():
+                    question = gr.Textbox(elem_id="question", show_label=False, scale=5, lines=1, max_lines=4,
+                                          placeholder="Ask a question (follow-ups use the conversation)",
+                                          max_length=settings.max_question_chars)
+                    ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
+                    clear_btn = gr.Button("Clear chat", elem_id="clear", scale=1)
+                if have_seeds:
+                    gr.Examples(examples + [SEED_FOLLOW_UP], inputs=[question], label="Example questions")
+            with gr.Column(scale=2):
+                with gr.Tab("Sources", elem_id="tab-sources"):
+                    sources = gr.HTML(sources_html(None), elem_id="sources")
+                    pick = gr.Radio([], label="Open a source", elem_id="open-source")
+                    article = gr.HTML("", elem_id="article")
+                with gr.Tab("Settings", elem_id="tab-settings"):
+                    backend = gr.Radio(BACKENDS, value=settings.backend, label="Answer backend", elem_id="backend")
+                    k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)",
+                                  elem_id="top-k")
+                with gr.Tab("Articles", elem_id="tab-articles"):
+                    status = gr.HTML("", elem_id="index-status")
+                    files = gr.File(label="Add articles (.txt, .md, .html)", file_count="multiple",
+                                    file_types=UPLOAD_TYPES, elem_id="upload")
+                    replace = gr.Checkbox(False, label="Replace an article that has the same file name",
+                                          elem_id="replace")
+                    upload_msg = gr.Markdown("", elem_id="upload-result")
+                    with gr.Row():
+                        to_remove = gr.Dropdown([], label="Remove an article from the index", elem_id="remove-file",
+                                                scale=3)
+                        remove_btn = gr.Button("Remove", elem_id="remove", variant="stop", scale=1)
+                    remove_msg = gr.Markdown("", elem_id="remove-result")
+
+        outs = [chat, question, sources, pick, article, turns, spans]
+        ins = [question, chat, turns, backend, k]
+        question.submit(respond, ins, outs, api_visibility="private")
+        ask_btn.click(respond, ins, outs, api_visibility="private")
+        clear_btn.click(clear, None, outs, api_visibility="private", queue=False)
+        chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
+        pick.change(open_source, [pick, spans], [article], api_visibility="private").then(
+            None, js=SCROLL_TO_MARK)
+        files.upload(upload, [files, replace], [upload_msg, status, to_remove, files], api_visibility="private",
+                     concurrency_limit=1, concurrency_id="index")
+        remove_btn.click(remove, [to_remove], [remove_msg, status, to_remove], api_visibility="private",
+                         concurrency_limit=1, concurrency_id="index")
+        demo.load(index_view, None, [status, to_remove], api_visibility="private")
+        gr.api(api_ask, api_name="ask")
+    return demo
+
+
+def theme():
+    import gradio as gr
+
+    system = ["ui-sans-serif", "system-ui", "sans-serif"]  # no web fonts: nothing fetched from a CDN
+    mono = ["ui-monospace", "monospace"]
+    return gr.themes.Default(font=system, font_mono=mono)
+
+
+def sync_with_progress(engine) -> None:
+    from tqdm import tqdm
+
+    bar = None
+
+    def on_start(n):
+        nonlocal bar
+        bar = tqdm(total=n, unit="chunk", desc="indexing", file=sys.stderr)
+
+    def on_progress(n):
+        if bar:
+            bar.update(n)
+
+    print(f"syncing the index with {engine.settings.corpus_dir} …", file=sys.stderr, flush=True)
+    try:
+        report = engine.sync(None, on_start, on_progress)
+    finally:
+        if bar:
+            bar.close()
+    print(report.summary(), file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.config import load_settings
+    from qa.engine import Engine
+
+    settings = load_settings()
+    engine = Engine(settings)
+    Path(settings.corpus_dir).mkdir(parents=True, exist_ok=True)
+    sync_with_progress(engine)
+    demo = build(engine)
+    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size)
+    auth = None
+    if settings.auth_user:
+        auth = (settings.auth_user, settings.auth_password.get_secret_value())
+    elif settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {settings.host} without a password (set QA_AUTH_USER and QA_AUTH_PASSWORD)",
+              file=sys.stderr)
+    print(f"chat at http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    demo.launch(server_name=settings.host, server_port=settings.port, auth=auth, share=False,
+                max_file_size=settings.upload_max_bytes, show_error=True, ssr_mode=False, theme=theme(), css=CSS,
+                footer_links=["api"], quiet=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

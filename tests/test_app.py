@@ -1,0 +1,391 @@
+"""The chat UI: its engine operations (upload, removal, article view) and its escaping on the real engine,
+then app.py as a real server driven through Debian's Chromium (Playwright) and through gradio_client.
+
+Screenshots of each browser step go to the git-ignored screenshots/ folder."""
+
+import html
+import os
+import shutil
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import app
+from qa.corpus import check_article_name, collapse_ws
+from qa.engine import REMOVED_DIR, Engine
+
+from conftest import ROOT, SEEDS, running
+
+SHOTS = ROOT / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+Q_SHARE = "What share of the world's critical raw materials does Ukraine hold?"
+NEW_ARTICLE = (
+    "Kelmora opens the Zorblatt bridge\n\n"
+    "The Zorblatt bridge over the river Vask in Kelmora opened in March after six years of work.\n\n"
+    "The Zorblatt bridge cost 42 million crowns, the city engineer Ilse Marrow said.\n\n"
+    "Ferries that crossed the Vask for a century will stop running in April.\n"
+)
+EVIL_ARTICLE = (
+    '<img src=x onerror="window.pwned=1">Quokka census in Trelby\n\n'
+    "The Trelby quokka census counted 777 quokkas this spring <script>window.pwned=2</script> "
+    "according to the warden Piet Ormond.\n\n"
+    '<b onmouseover="window.pwned=3">Bold claim</b> and [a link](javascript:window.pwned=4) stay text.\n'
+)
+
+
+# -- engine operations the UI relies on ---------------------------------------------------------------
+@pytest.fixture
+def engine(seeds_copy, settings_for, embedder):
+    e = Engine(settings_for(seeds_copy), embedder)
+    e.sync()
+    return e
+
+
+@pytest.mark.parametrize("name,ok", [
+    ("story.txt", True), ("Story 2.md", True), ("page.HTML", True),
+    ("../evil.txt", False), ("sub/evil.txt", False), ("..\\evil.txt", False), ("/etc/passwd.txt", False),
+    (".hidden.txt", False), ("run.exe", False), ("noext", False), ("", False), (" pad.txt", False),
+    ("a\x00b.txt", False), ("x" * 200 + ".txt", False), ('q"<x>.txt', False),
+])
+def test_article_names(name, ok):
+    assert (check_article_name(name) is None) == ok
+
+
+def test_upload_is_validated_saved_and_answerable_at_once(engine, seeds_copy):
+    seen = []
+    report, rejected = engine.add_articles(
+        [
+            ("zorblatt.txt", NEW_ARTICLE.encode()),
+            ("../outside.txt", b"Escaping the corpus folder.\n\nSome text here."),
+            (".sneaky.txt", b"Hidden.\n\nSome text here."),
+            ("001_fc8662c004b3d3bf.txt", b"Overwriting a seed.\n\nSome text here."),  # exists: not replaced
+            ("binary.txt", b"\x00\x01\x02" * 100),
+            ("empty.md", b"   \n"),
+            ("big.txt", b"word " * 500_000),
+            ("copy.txt", (seeds_copy / "002_d89352816586c04e.txt").read_bytes()),  # same text, other name
+            ("script.exe", b"MZ"),
+        ],
+        on_start=lambda n: seen.append(("start", n)), on_progress=lambda n: seen.append(("step", n)),
+    )
+    why = dict(rejected)
+    assert report.added == ["zorblatt.txt"] and seen[0][0] == "start" and sum(n for k, n in seen[1:]) == seen[0][1]
+    assert set(why) == {"../outside.txt", ".sneaky.txt", "001_fc8662c004b3d3bf.txt", "binary.txt", "empty.md",
+                        "big.txt", "copy.txt", "script.exe"}
+    assert "replace" in why["001_fc8662c004b3d3bf.txt"] and "too large" in why["big.txt"]
+    assert "002_d89352816586c04e.txt" in why["copy.txt"]
+    assert not (seeds_copy.parent / "outside.txt").exists()
+    assert (seeds_copy / "001_fc8662c004b3d3bf.txt").read_bytes() == (SEEDS / "001_fc8662c004b3d3bf.txt").read_bytes()
+    assert sorted(p.name for p in seeds_copy.iterdir()) == sorted([p.name for p in SEEDS.iterdir()] + ["zorblatt.txt"])
+    a = engine.ask("How much did the Zorblatt bridge cost?")
+    assert "42 million" in a.text and a.citations[0].file == "zorblatt.txt"
+    # replacing is a deliberate choice
+    report, rejected = engine.add_articles([("zorblatt.txt", NEW_ARTICLE.replace("42", "43").encode())], replace=True)
+    assert report.updated == ["zorblatt.txt"] and not rejected
+    assert "43 million" in engine.ask("How much did the Zorblatt bridge cost?").text
+
+
+def test_remove_keeps_the_file_and_can_be_restored(engine, seeds_copy):
+    report, dest = engine.remove_article("003_e735657bf45baaa7.txt")
+    assert report.removed == ["003_e735657bf45baaa7.txt"] and report.chunks_removed > 0
+    assert dest.read_bytes() == (SEEDS / "003_e735657bf45baaa7.txt").read_bytes()
+    assert dest.relative_to(seeds_copy).parts[0] == REMOVED_DIR
+    files = [a["file"] for a in engine.status()["articles"]]
+    assert "003_e735657bf45baaa7.txt" not in files and len(files) == 4
+    assert not engine.sync().changed  # the hidden folder is never indexed
+    a = engine.ask("How many Ukrainian soldiers has the fighting killed, according to figures Zelenskyy quoted?")
+    assert all(c.file != "003_e735657bf45baaa7.txt" for c in a.citations)
+    with pytest.raises(ValueError):
+        engine.remove_article("../conftest.py")
+    with pytest.raises(ValueError):
+        engine.remove_article("003_e735657bf45baaa7.txt")  # no longer there
+    shutil.move(dest, seeds_copy / dest.name)  # restore
+    assert engine.sync().added == ["003_e735657bf45baaa7.txt"]
+
+
+def test_article_view_highlights_the_cited_span(seeds_engine):
+    a = seeds_engine.ask(Q_SHARE)
+    c = a.citations[0]
+    page = app.article_html(seeds_engine.article(c.file), c.start, c.end)
+    marked = page.split('<mark id="qa-hl">')[1].split("</mark>")[0]
+    assert collapse_ws(html.unescape(marked)) == collapse_ws(c.quote)
+    assert page.count("<mark") == 1 and len(page) > 5 * len(marked)
+    with pytest.raises(ValueError):
+        seeds_engine.article("../README.md")
+
+
+def test_rendering_escapes_article_text():
+    d = {"question": "q", "standalone": "q", "answer": "x", "abstained": False, "backend": "<b>x</b>",
+         "message": None, "notice": "<img src=x onerror=alert(1)>",
+         "citations": [{"n": 1, "file": "<i>f</i>.txt", "title": "<script>alert(1)</script>", "start": 0, "end": 5,
+                        "quote": '<img src=x onerror="alert(2)">'}],
+         "sentences": [{"text": "Said <script>alert(3)</script> [link](javascript:alert(4)) [1]", "cites": [1],
+                        "supported": False}],
+         "passages": []}
+    for out in (app.render_answer(d), app.sources_html(d)):
+        assert "<script" not in out and "<img" not in out and "<i>" not in out and "](javascript" not in out
+    assert "qa-unsupported" in app.render_answer(d) and "Answered by: &lt;b&gt;x&lt;/b&gt;" in app.render_answer(d)
+    abst = dict(d, abstained=True, answer="The articles don't say.", citations=[], sentences=[],
+                passages=[{"n": 1, "file": "a.txt", "title": "t", "start": 0, "end": 1, "text": "<script>"}])
+    assert "qa-abstain" in app.render_answer(abst) and "Closest passages" in app.sources_html(abst)
+    assert "<script" not in app.sources_html(abst)
+
+
+def test_sync_waits_for_questions_and_questions_run_together(engine):
+    """Questions share the index; a sync (an upload) waits for them and they wait for it."""
+    errors, answers = [], []
+
+    def ask():
+        try:
+            for _ in range(3):
+                answers.append(engine.ask(Q_SHARE))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    report, rejected = engine.add_articles([("zorblatt.txt", NEW_ARTICLE.encode())])
+    for t in threads:
+        t.join()
+    assert not errors and not rejected and report.added == ["zorblatt.txt"]
+    assert len(answers) == 9 and all("5%" in a.text for a in answers)
+    order = []
+    with engine.index_lock.read():
+        t = threading.Thread(target=lambda: (engine.sync(), order.append("sync")))
+        t.start()
+        t.join(0.5)
+        order.append("question done")
+    t.join()
+    assert order == ["question done", "sync"]
+
+
+# -- the served app -------------------------------------------------------------------------
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except urllib.error.HTTPError as e:
+        return e.code == 401  # up, behind a login
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+
+
+def _serve(tmp: Path, port: int, corpus: Path, **env):
+    e = dict(os.environ, QA_CORPUS_DIR=str(corpus), QA_INDEX_DIR=str(tmp / "index"), QA_PORT=str(port),
+             QA_HOST="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", **env)
+    url = f"http://127.0.0.1:{port}/"
+    return running([sys.executable, str(ROOT / "app.py")], lambda: _up(url + "config"), "app.py", timeout=180,
+                   env=e, cwd=str(tmp)), url
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, free_port):
+    from qa.llm import smollm_path
+
+    tmp = tmp_path_factory.mktemp("app")
+    corpus = tmp / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    ctx, url = _serve(tmp, free_port(), corpus, QA_BACKEND="extractive", QA_LLM_MODEL=str(smollm_path()),
+                      QA_LLM_MAX_TOKENS="48")
+    with ctx:
+        yield url, corpus
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium (see .ci/run)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.goto(served[0])
+    pg.wait_for_selector("#question textarea")
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str):
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(page, question: str, n: int = 1):
+    """Type a question, send it, wait for the n-th final answer."""
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function(f"document.querySelectorAll('#chat .qa-backend').length >= {n}", timeout=90_000)
+
+
+def bot_text(page, n: int) -> str:
+    return page.locator("#chat [data-testid=bot]").nth(n - 1).inner_text()
+
+
+def test_browser_answer_cites_the_right_file(page):
+    ask(page, Q_SHARE)
+    answer = bot_text(page, 1)
+    assert "5%" in answer and "001_fc8662c004b3d3bf.txt" in answer and "Answered by: extractive" in answer
+    assert "001_fc8662c004b3d3bf.txt" in page.inner_text("#sources")
+    assert "5%" in page.inner_text("#sources")
+    shot(page, "01-answer")
+
+
+def test_browser_source_opens_with_the_span_highlighted(page):
+    ask(page, Q_SHARE)
+    page.locator("#open-source label").first.click()
+    page.wait_for_selector("#article mark")
+    mark = page.inner_text("#article mark")
+    assert "5% of the world" in mark
+    body = page.inner_text("#article .qa-article-body")
+    assert len(body) > 5 * len(mark)  # the whole article, not only the quote
+    assert page.locator("#article mark").is_visible()
+    shot(page, "02-source-highlighted")
+
+
+def test_browser_follow_up_uses_the_conversation(page):
+    ask(page, Q_SHARE)
+    ask(page, "What is the value of its assets held in territories occupied by Russia?", 2)
+    second = bot_text(page, 2)
+    assert "350 billion" in second and "Searched for:" in second and "Ukrain" in second.split("Searched for:")[1]
+    assert page.locator("#chat [data-testid=user]").count() == 2
+    shot(page, "03-follow-up")
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=bot]').length === 0")
+    # after clearing, a follow-up has no conversation to lean on
+    ask(page, "What is the value of its assets held in territories occupied by Russia?")
+    assert "Searched for:" not in bot_text(page, 1)
+
+
+def test_browser_upload_then_ask_and_remove(page, served, tmp_path):
+    url, corpus = served
+    page.get_by_role("tab", name="Articles").click()
+    page.wait_for_function("document.querySelector('#index-status').innerText.includes('5 articles')")
+    f = tmp_path / "zorblatt-bridge.txt"
+    f.write_text(NEW_ARTICLE)
+    seed = tmp_path / "000_eb52613fceb0bc2a.txt"
+    seed.write_text("A different text under an existing name.\n\nIt must not overwrite the seed article.")
+    page.set_input_files("#upload input[type=file]", [str(f), str(seed)])
+    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('added')", timeout=60_000)
+    result = page.inner_text("#upload-result")
+    assert "added zorblatt-bridge.txt" in result and "000_eb52613fceb0bc2a.txt: an article with this name exists" in result
+    assert "6 articles" in page.inner_text("#index-status")
+    assert (corpus / "zorblatt-bridge.txt").read_text() == NEW_ARTICLE
+    assert (corpus / "000_eb52613fceb0bc2a.txt").read_bytes() == (SEEDS / "000_eb52613fceb0bc2a.txt").read_bytes()
+    shot(page, "04-upload")
+    ask(page, "How much did the Zorblatt bridge cost?")
+    answer = bot_text(page, 1)
+    assert "42 million" in answer and "zorblatt-bridge.txt" in answer
+    page.get_by_role("tab", name="Sources").click()
+    shot(page, "05-upload-answer")
+    # remove it again: out of the index, the file kept in the hidden folder
+    page.get_by_role("tab", name="Articles").click()
+    page.click("#remove-file input")
+    page.get_by_role("option", name="zorblatt-bridge.txt").click()
+    page.click("#remove")
+    page.wait_for_function("document.querySelector('#remove-result').innerText.includes('removed')", timeout=60_000)
+    assert "5 articles" in page.inner_text("#index-status")
+    assert not (corpus / "zorblatt-bridge.txt").exists()
+    assert [p.name for p in (corpus / REMOVED_DIR).rglob("*.txt")] == ["zorblatt-bridge.txt"]
+    shot(page, "06-removed")
+
+
+def test_browser_article_markup_renders_inert(page, served, tmp_path):
+    f = tmp_path / "quokka-census.txt"
+    f.write_text(EVIL_ARTICLE)
+    page.get_by_role("tab", name="Articles").click()
+    page.set_input_files("#upload input[type=file]", [str(f)])
+    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('added')", timeout=60_000)
+    assert 'onerror="window.pwned=1"' in page.inner_text("#index-status")  # the title, shown as text
+    page.get_by_role("tab", name="Sources").click()
+    ask(page, "How many quokkas did the Trelby census count?")
+    answer = bot_text(page, 1)
+    assert "777" in answer and "<script>window.pwned=2</script>" in answer
+    assert "<script>window.pwned=2</script>" in page.inner_text("#sources")
+    page.locator("#open-source label").first.click()
+    page.wait_for_selector("#article mark")
+    body = page.inner_text("#article")
+    assert '<img src=x onerror="window.pwned=1">' in body and "[a link](javascript:window.pwned=4)" in body
+    page.hover("#article .qa-article-body")
+    shot(page, "07-markup-inert")
+    assert page.evaluate("window.pwned") is None
+    for where in ("#chat", "#sources", "#article", "#index-status"):
+        assert page.locator(f"{where} script").count() == 0
+        assert page.locator(f"{where} img").count() == 0
+        assert page.locator(f"{where} b[onmouseover]").count() == 0
+
+
+def test_browser_sessions_keep_their_own_conversations(browser, served):
+    pages = []
+    for q in (Q_SHARE, "Who claimed that Zelenskyy has already indicated he will soften his position on land?"):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
+        pg.goto(served[0])
+        pg.wait_for_selector("#question textarea")
+        pg.fill("#question textarea", q)
+        pages.append((pg, q))
+    for pg, _ in pages:  # both questions in flight at once
+        pg.click("#ask")
+    for pg, q in pages:
+        pg.wait_for_function("document.querySelectorAll('#chat .qa-backend').length >= 1", timeout=60_000)
+        assert pg.locator("#chat [data-testid=user]").count() == 1
+        assert pg.inner_text("#chat [data-testid=user]") == q
+    assert "5%" in bot_text(pages[0][0], 1) and "Kellogg" in bot_text(pages[1][0], 1)
+    shot(pages[1][0], "08-second-session")
+    for pg, _ in pages:
+        pg.context.close()
+
+
+def test_browser_local_llm_answer_shows_its_backend(page):
+    page.get_by_role("tab", name="Settings").click()
+    page.get_by_label("Local LLM", exact=True).check()
+    page.get_by_role("tab", name="Sources").click()
+    ask(page, Q_SHARE)
+    answer = bot_text(page, 1)
+    assert "Answered by: local:SmolLM2-135M-Instruct.Q4_1.gguf" in answer
+    shot(page, "09-local-llm")
+
+
+def test_api_ask_returns_answer_and_citations(served):
+    from gradio_client import Client
+
+    client = Client(served[0], verbose=False)
+    r = client.predict(question=Q_SHARE, backend="extractive", k=3, history=None, api_name="/ask")
+    assert "5%" in r["answer"] and r["backend"] == "extractive"
+    assert r["citations"][0]["file"] == "001_fc8662c004b3d3bf.txt" and r["citations"][0]["quote"] in r["answer"]
+    follow = client.predict(question="What is the value of its assets held in territories occupied by Russia?",
+                            backend="extractive", k=3, history=[{"question": Q_SHARE, "answer": r["answer"]}],
+                            api_name="/ask")
+    assert "350 billion" in follow["answer"] and "Ukrain" in follow["standalone"]
+    none = client.predict(question="Who won the 1974 World Cup final?", backend="extractive", k=3, history=None,
+                          api_name="/ask")
+    assert none["abstained"] and none["answer"] == "The articles don't say."
+
+
+def test_basic_auth_from_settings(tmp_path, free_port):
+    from gradio_client import Client
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zorblatt.txt").write_text(NEW_ARTICLE)
+    ctx, url = _serve(tmp_path, free_port(), corpus, QA_AUTH_USER="editor", QA_AUTH_PASSWORD="s3cret-pass")
+    with ctx:
+        with pytest.raises(Exception):
+            urllib.request.urlopen(url + "config", timeout=5)  # 401 without a login
+        with pytest.raises(Exception):
+            Client(url, auth=("editor", "wrong"), verbose=False)
+        r = Client(url, auth=("editor", "s3cret-pass"), verbose=False).predict(
+            question="How much did the Zorblatt bridge cost?", api_name="/ask")
+        assert "42 million" in r["answer"]
