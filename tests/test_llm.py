@@ -197,3 +197,79 @@ def test_llm_judged_faithfulness_is_optional_and_labelled(local_engine, tmp_path
     e.sync()
     with pytest.raises(ModelError, match="QA_"):
         evaluate.evaluate(e, f, progress=False, judge=True)
+
+
+def test_figures_are_numbers_not_names():
+    from qa.verify import _numbers
+
+    assert _numbers("Covid-19 and BA.5 reached G7 and 5G markets") == set()
+    assert _numbers("It rose to $5.02 on June 14, up 4,000 from three years ago.") == {"5.02", "14", "4000", "3"}
+    assert _numbers("one of the two states") == set()  # "one" and "two" rarely state a figure
+
+
+def test_title_tells_the_verifier_what_it_is(embedder):
+    """A passage that says "the nation" supports a sentence naming the country its article's title names."""
+    from types import SimpleNamespace
+
+    text = "The South Asian nation of 22 million has entered the talks with the IMF as a bankrupt country, the prime minister said."
+    s = "Sri Lanka is bankrupt, its prime minister said."
+    v = Verifier(embedder, 0.48)
+    titled = v._support(s, [SimpleNamespace(title="Sri Lanka is bankrupt, prime minister says", text=text)])[0]
+    untitled = v._support(s, [SimpleNamespace(title="", text=text)])[0]
+    assert untitled < v.threshold <= titled
+
+
+@pytest.mark.parametrize("band", ["strong", "weak"])
+def test_a_refusal_stands_only_on_weak_evidence(local_engine, band):
+    """The small model made to refuse. Strong evidence: a refusal is overruled by the best supported sentences (labelled). Weak evidence
+    (between the two thresholds): the model's refusal stands and the answer abstains."""
+    from qa.answer import ExtractiveAnswerer
+    from qa.llm import GenerativeAnswerer
+
+    base = local_engine.answerer("local")
+    q = "What share of the world's critical raw materials does Ukraine hold?"
+    passages = local_engine.retrieve(q)
+    support = max(c["support"] for c in base.scorer.score(q, passages, None)[:3])
+    high = support - 0.05 if band == "strong" else support + 0.05
+    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, high)
+    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, 24, low=support - 0.1)
+    ans.messages = lambda question, ev: [
+        {"role": "system", "content": "You repeat text."},
+        {"role": "user", "content": "Repeat exactly this sentence and nothing else: I cannot find the answer."}]
+    events = list(ans.stream(q, passages))
+    final = events[-1]
+    if band == "strong":
+        assert not final.abstained and "declined" in final.backend and "5%" in final.text
+        assert final.notice and "declined" in final.notice
+    else:
+        assert final.abstained and final.backend == base.name
+        assert "cannot find" in "".join(e for e in events if isinstance(e, str))  # the refusal, streamed
+
+
+@pytest.mark.parametrize("reply,shown", [
+    ("Ukraine holds about 5% of the world's critical raw materials [1].", True),
+    ("Ukraine owns 77% of the Moon's craters [1].", False),
+])
+def test_weak_evidence_answer_shown_only_when_verified(local_engine, reply, shown):
+    """Between the two thresholds the answer is held until verified: a supported one is shown, an
+    unsupported guess becomes "the articles don't say" with the draft in the notice."""
+    from qa.answer import ExtractiveAnswerer
+    from qa.llm import GenerativeAnswerer
+
+    base = local_engine.answerer("local")
+    q = "What share of the world's critical raw materials does Ukraine hold?"
+    passages = local_engine.retrieve(q)
+    support = max(c["support"] for c in base.scorer.score(q, passages, None)[:3])
+    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, support + 0.05)
+    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, 40, low=support - 0.1)
+    ans.messages = lambda question, ev: [
+        {"role": "system", "content": "You repeat text."},
+        {"role": "user", "content": f"Repeat exactly this sentence and nothing else: {reply}"}]
+    events = list(ans.stream(q, passages))
+    pieces, final = [e for e in events if isinstance(e, str)], events[-1]
+    assert len(pieces) == 1  # held until verified, then shown at once
+    if shown:
+        assert not final.abstained and "5%" in final.text and final.sentences[0].supported
+    else:
+        assert final.abstained and pieces[0] == final.text == "The articles don't say."
+        assert final.notice and "Moon" in final.notice
