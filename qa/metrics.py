@@ -14,17 +14,21 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 def normalize(s: str) -> str:
-    """Lower case, no accents, no punctuation or articles, single spaces."""
+    """Lower case, no accents, "&" read as "and", no punctuation or articles, single spaces."""
     s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower().replace("&", " and ")
     s = _PUNCT.sub(" ", s)
     s = _ARTICLES.sub(" ", s)
     return " ".join(s.split())
 
 
 def contains(answer: str, gold: str) -> bool:
+    """The normalized gold answer appears in the answer as whole words; its last word may take a plural
+    ending ("iPhone" is in "new iPhones", not in "iPhoneX")."""
     g = normalize(gold)
-    return bool(g) and f" {g} " in f" {normalize(answer)} "
+    if not g:
+        return False
+    return re.search(rf"(?<!\S){re.escape(g)}(?:s|es)?(?!\S)", normalize(answer)) is not None
 
 
 def matches(answer: str, acceptable: Sequence[str]) -> bool:

@@ -123,3 +123,14 @@ def test_gate():
     fails = gate(rep, {"min": {"accuracy": 0.8, "hit@1": 0.5}, "max": {"unsupported_rate": 0.05}})
     assert len(fails) == 3
     assert gate(rep, {"min": {"accuracy": 0.6}}) == []
+
+
+@pytest.mark.parametrize("answer,gold,expected", [
+    ("New Jersey and Oregon still ban it", "New Jersey & Oregon", True),  # "&" reads as "and"
+    ("Apple will unveil new iPhones", "iPhone", True),  # the last word may be plural
+    ("The iPhoneX is out", "iPhone", False),  # but not glued to other letters
+    ("It used to be", "US", False),
+    ("about 15% of them", "5%", False),
+])
+def test_contains_reads_ampersands_and_plurals(answer, gold, expected):
+    assert M.contains(answer, gold) is expected
