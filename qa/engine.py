@@ -216,7 +216,7 @@ class Engine:
             gen = LocalGenerator(resolve_model(s.llm_model, s.model_cache), s.threads, s.llm_ctx)
             gen.llm  # load now, so a bad file fails here with its setting named
         return GenerativeAnswerer(gen, self._extractive(), Verifier(self.embedder, s.verify_threshold),
-                                  s.llm_budget, s.llm_max_tokens)
+                                  s.llm_budget, s.llm_max_tokens, s.llm_abstain_threshold)
 
     def answerer(self, backend: str | None = None):
         """The answerer for a backend name; an unavailable LLM falls back to extractive (when allowed),

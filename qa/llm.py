@@ -33,8 +33,9 @@ DEFAULT_MODEL_PARTS = 22
 # Abstention is decided before generation, from the calibrated support of the evidence (as the extractive
 # backend decides it): told to abstain, small models abstain on questions the passages do answer.
 SYSTEM_PROMPT = (
-    "You answer questions about news articles using only the numbered passages. Write one or two short "
-    "sentences. After each sentence put the number of the passage it comes from in square brackets, like [1]."
+    "You answer questions about news articles using only the numbered passages. Write one short sentence "
+    "that answers the question directly, naming the person, place, thing or number it asks for. End it "
+    "with the number of the passage it comes from in square brackets, like [1]."
 )
 REWRITE_PROMPT = (
     "Rewrite the last question of the conversation as one standalone question that names what it refers "
@@ -221,13 +222,17 @@ class Evidence:
 class GenerativeAnswerer:
     """Grounded answers from a generator, streamed, then verified."""
 
-    def __init__(self, generator, scorer: ExtractiveAnswerer, verifier: Verifier, budget: int, max_tokens: int):
+    def __init__(self, generator, scorer: ExtractiveAnswerer, verifier: Verifier, budget: int, max_tokens: int,
+                 low: float | None = None):
         self.gen = generator
         self.name = generator.label
         self.scorer = scorer
         self.verifier = verifier
         self.budget = budget
         self.max_tokens = max_tokens
+        # below ``low`` the model is not asked; between ``low`` and the scorer's threshold the evidence is
+        # weak, so a refusal by the model stands; above it a refusal is overruled by the best sentences
+        self.low = scorer.threshold if low is None else min(low, scorer.threshold)
 
     def evidence(self, question: str, passages: list[Passage], qemb: np.ndarray | None,
                  ranked: list[dict] | None = None) -> Evidence:
@@ -291,7 +296,7 @@ class GenerativeAnswerer:
         t0 = time.perf_counter()
         ranked = self.scorer.score(question, passages, qemb)
         support = max((c["support"] for c in ranked[:3]), default=0.0)
-        if support < self.scorer.threshold:  # the evidence does not answer it: no generation
+        if support < self.low:  # the evidence does not answer it: no generation
             yield ABSTAIN_TEXT
             yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
                          sentences=[AnswerSentence(ABSTAIN_TEXT, [], round(support, 3), None)],
@@ -299,9 +304,12 @@ class GenerativeAnswerer:
             return
         ev = self.evidence(question, passages, qemb, ranked)
         t1 = time.perf_counter()
+        weak = support < self.scorer.threshold
         pieces: list[str] = []
         first = None
-        held: list[str] | None = []  # the opening words are held back until we know it is not a refusal
+        # the opening words are held back until we know it is not a refusal; on weak evidence the whole
+        # answer is held until it is verified, so an unsupported guess is never shown
+        held: list[str] | None = []
         declined = False
         for piece in self.gen.stream(self.messages(question, ev), self.max_tokens):
             if first is None:
@@ -312,14 +320,12 @@ class GenerativeAnswerer:
                 continue
             held.append(piece)
             head = "".join(held)
-            if len(head.split()) >= 6 or re.search(r"[.!?]\s*$", head):
+            if not weak and (len(head.split()) >= 6 or re.search(r"[.!?]\s*$", head)):
                 if _ABSTAIN.search(head):
                     declined = True
                     break
                 yield from held
                 held = None
-        if held:
-            yield from held
         t2 = time.perf_counter()
         raw = "".join(pieces).strip()
         timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
@@ -334,16 +340,24 @@ class GenerativeAnswerer:
                     out.timings.update(timings)
                 yield out
             return
-        if not raw or (_ABSTAIN.search(raw) and len(raw) < 200):
-            yield Answer(question, raw or ABSTAIN_TEXT, passages=ev.passages, abstained=True, backend=self.name,
-                         sentences=[AnswerSentence(raw or ABSTAIN_TEXT, [], None, None)], timings=timings)
+        v = None
+        if raw and not (_ABSTAIN.search(raw) and len(raw) < 200):
+            v = self.verifier.verify(raw, ev.passages)
+            timings["verify_ms"] = (time.perf_counter() - t2) * 1000
+        unverified = weak and v is not None and not any(x.supported for x in v.sentences)
+        if v is None or not v.sentences or unverified:
+            # a refusal, nothing but remarks, or a guess on weak evidence that its passages do not support
+            text = raw if raw and v is None else ABSTAIN_TEXT
+            if held:
+                yield text
+            notice = None
+            if unverified:
+                notice = f"The LLM's answer was not supported by the passages, so it is not shown: {v.text}"
+            yield Answer(question, text, passages=ev.passages, abstained=True, backend=self.name, notice=notice,
+                         sentences=[AnswerSentence(text, [], round(support, 3), None)], timings=timings)
             return
-        v = self.verifier.verify(raw, ev.passages)
-        timings["verify_ms"] = (time.perf_counter() - t2) * 1000
-        if not v.sentences:  # nothing but "the articles don't say"-like remarks
-            yield Answer(question, ABSTAIN_TEXT, passages=ev.passages, abstained=True, backend=self.name,
-                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], None, None)], timings=timings)
-            return
+        if held:
+            yield "".join(held)
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)
         yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings)
