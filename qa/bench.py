@@ -340,6 +340,39 @@ def run_budget(args) -> int:
     return 0
 
 
+def run_verify(args) -> int:
+    """Agreement of the sentence verifier with hand labels, per threshold. The labels file holds answer
+    sentences generated on RTQA dev, each with the passages it cited and whether they support it
+    (JSON lines: sentence, cited, passages [{title, text}], supported); it quotes the benchmark articles,
+    so it stays in the git-ignored work folder."""
+    from types import SimpleNamespace
+
+    from .embedding import Embedder
+    from .verify import Verifier
+
+    path = Path(args.labels or Path(args.work) / "verify-labels.jsonl")
+    if not path.exists():
+        print(f"error: no labels at {path}", file=sys.stderr)
+        return 2
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    v = Verifier(Embedder())
+    scores, labels = [], []
+    for r in rows:
+        ps = [SimpleNamespace(**p) for p in r["passages"]]
+        groups = [ps] if r["cited"] else [[p] for p in ps]  # an uncited sentence may take any one passage
+        scores.append(max(v._support(r["sentence"], g)[0] for g in groups))
+        labels.append(bool(r["supported"]))
+    print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences "
+          f"({sum(labels)} supported, {len(labels) - sum(labels)} not)")
+    print(f"  {'threshold':>9} {'agreement':>10} {'flagged':>8} {'missed unsupported':>19}")
+    for t in args.thresholds:
+        pred = [s >= t for s in scores]
+        agree = sum(p == lab for p, lab in zip(pred, labels)) / len(labels)
+        missed = sum(p and not lab for p, lab in zip(pred, labels))
+        print(f"  {t:>9.2f} {agree:>10.3f} {sum(not p for p in pred):>8} {missed:>19}")
+    return 0
+
+
 def main(args) -> int:
     return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
-            "budget": run_budget}[args.what](args)
+            "budget": run_budget, "verify": run_verify}[args.what](args)

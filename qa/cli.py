@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks that print figures")
-    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget"])
+    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify"])
     s.add_argument("--bench-dir", type=Path, default=Path("../shared/bench/rtqa"), help="RTQA benchmark folder")
     s.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder for benchmark indexes")
     s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=0, help="answers: only the first N questions")
     s.add_argument("--baseline-n", type=int, default=8, help="answers: questions the (slow) naive baseline runs")
     s.add_argument("--budgets", type=int, nargs="+", default=[100, 200, 320, 480], help="budget: word-pieces to try")
+    s.add_argument("--labels", type=Path, help="verify: labelled sentences (default WORK/verify-labels.jsonl)")
+    s.add_argument("--thresholds", type=float, nargs="+", default=[0.40, 0.44, 0.46, 0.48, 0.50, 0.52, 0.55, 0.60],
+                   help="verify: support thresholds to try")
     s.set_defaults(func=cmd_bench)
     return p
 
