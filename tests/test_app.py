@@ -356,6 +356,13 @@ def test_browser_local_llm_answer_shows_its_backend(page):
     answer = bot_text(page, 1)
     assert "Answered by: local:SmolLM2-135M-Instruct.Q4_1.gguf" in answer
     shot(page, "09-local-llm")
+    # the small model (greedy, so the same every run) dates the meeting 2023, a year no passage has
+    ask(page, "On what date did Trump meet Japanese Prime Minister Shigeru Ishiba at the White House?", 2)
+    flagged = page.locator("#chat [data-testid=bot]").nth(1).locator(".qa-unsupported")
+    assert flagged.count() >= 1 and "2023" in flagged.first.inner_text()
+    assert "not supported by the cited passages" in bot_text(page, 2)
+    flagged.first.scroll_into_view_if_needed()
+    shot(page, "10-unsupported-flagged")
 
 
 def test_api_ask_returns_answer_and_citations(served):
