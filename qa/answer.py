@@ -73,6 +73,11 @@ class Answer:
 Event = str | Answer
 
 
+def evidence_support(ranked: list[dict]) -> float:
+    """How well the best candidate sentences match the question: what abstention compares with its threshold."""
+    return max((c["support"] for c in ranked[:3]), default=0.0)
+
+
 class Answerer(Protocol):
     name: str
 
@@ -187,7 +192,7 @@ class ExtractiveAnswerer:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
         best = ranked[0]["score"] if ranked else 0.0
-        support = max((c["support"] for c in ranked[:3]), default=0.0)
+        support = evidence_support(ranked)
         if not ranked or support < self.threshold:
             yield ABSTAIN_TEXT
             yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .answer import evidence_support
 from .config import load_settings
 from .engine import Engine
 from .metrics import contains, hit_at, matches, mrr_at, percentile, unique_in_order
@@ -173,11 +174,6 @@ def run_retrieval(args) -> int:
     return 0
 
 
-def _support(ranked: list[dict]) -> float:
-    """What the extractive answerer compares with its threshold."""
-    return max((c["support"] for c in ranked[:3]), default=0.0)
-
-
 def run_calibrate(args) -> int:
     """Pick the extractive abstention threshold: best balanced accuracy between answerable RTQA dev
     questions (answer contained) and unanswerable ones from the seeds question set."""
@@ -192,7 +188,7 @@ def run_calibrate(args) -> int:
         ps = engine.retrieve(q["question"])
         ranked = engine.answerer("extractive").score(q["question"], ps, None)
         if ranked and contains(ranked[0]["text"], q["answer"]):
-            ans_scores.append(_support(ranked))
+            ans_scores.append(evidence_support(ranked))
     # answerable: seeds facts whose best sentence holds the answer (below); unanswerable: the seeds
     # set's unanswerable questions asked of both corpora, plus RTQA questions asked of the seeds
     unanswerable = []
@@ -204,14 +200,14 @@ def run_calibrate(args) -> int:
         elif q.get("type") in ("fact", "multi-source"):
             ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
             if ranked and matches(ranked[0]["text"], q["answers"]):
-                ans_scores.append(_support(ranked))
+                ans_scores.append(evidence_support(ranked))
     for text in unanswerable:
         for e in (seeds_engine, engine):
             ranked = e.answerer("extractive").score(text, e.retrieve(text), None)
-            un_scores.append(_support(ranked))
+            un_scores.append(evidence_support(ranked))
     for q in load_rtqa(bench):
         ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
-        un_scores.append(_support(ranked))
+        un_scores.append(evidence_support(ranked))
     best = (0.0, 0.0)
     for t in sorted(set(ans_scores + un_scores)):
         tpr = sum(s >= t for s in ans_scores) / len(ans_scores)
@@ -345,8 +341,6 @@ def run_verify(args) -> int:
     sentences generated on RTQA dev, each with the passages it cited and whether they support it
     (JSON lines: sentence, cited, passages [{title, text}], supported); it quotes the benchmark articles,
     so it stays in the git-ignored work folder."""
-    from types import SimpleNamespace
-
     from .embedding import Embedder
     from .verify import Verifier
 
@@ -358,9 +352,7 @@ def run_verify(args) -> int:
     v = Verifier(Embedder())
     scores, labels = [], []
     for r in rows:
-        ps = [SimpleNamespace(**p) for p in r["passages"]]
-        groups = [ps] if r["cited"] else [[p] for p in ps]  # an uncited sentence may take any one passage
-        scores.append(max(v._support(r["sentence"], g)[0] for g in groups))
+        scores.append(v.labelled_support(r))
         labels.append(bool(r["supported"]))
     print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences "
           f"({sum(labels)} supported, {len(labels) - sum(labels)} not)")

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer
+from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer, evidence_support
 from .retrieve import Passage
 from .text import sentence_spans
 from .verify import Verifier
@@ -295,7 +295,7 @@ class GenerativeAnswerer:
     def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ranked = self.scorer.score(question, passages, qemb)
-        support = max((c["support"] for c in ranked[:3]), default=0.0)
+        support = evidence_support(ranked)
         if support < self.low:  # the evidence does not answer it: no generation
             yield ABSTAIN_TEXT
             yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
+from types import SimpleNamespace
 
 from .answer import AnswerSentence, Citation
 from .embedding import Embedder
@@ -90,6 +90,18 @@ class Verifier:
                 best, where = score, (pi, a, b)
         return best, where
 
+    def best_passage(self, sentence: str, passages: list[Passage]) -> tuple[float, int]:
+        """The support of ``sentence`` by the one passage that supports it best, and that passage's number."""
+        return max(((self._support(sentence, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+
+    def labelled_support(self, row: dict) -> float:
+        """The support of a hand-labelled sentence (eval/verify-labels.jsonl): by the passages it cited, or,
+        when it cited none, by the best single one of them."""
+        ps = [SimpleNamespace(**p) for p in row["passages"]]
+        if row["cited"]:
+            return self._support(row["sentence"], ps)[0]
+        return self.best_passage(row["sentence"], ps)[0]
+
     def verify(self, text: str, passages: list[Passage]) -> Verified:
         invalid = 0
         out_sentences: list[AnswerSentence] = []
@@ -115,7 +127,7 @@ class Verifier:
                 continue  # no claim ("This is stated in passage 2.")
             if not cites:
                 # no marker: cite the passage that supports it, if one does; else it is unsupported
-                best = max(((self._support(body, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+                best = self.best_passage(body, passages)
                 if best[0] < self.threshold:
                     out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False))
                     rebuilt.append(s)
@@ -126,7 +138,7 @@ class Verifier:
             score, where = self._support(body, cited)
             if score < self.threshold and len(passages) > 1:
                 # small models often cite the wrong number: point the marker at the passage that supports it
-                best = max(((self._support(body, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+                best = self.best_passage(body, passages)
                 if best[0] >= self.threshold:
                     repointed += 1
                     cites = [best[1]]

@@ -219,24 +219,33 @@ def test_title_tells_the_verifier_what_it_is(embedder):
     assert untitled < v.threshold <= titled
 
 
-@pytest.mark.parametrize("band", ["strong", "weak"])
-def test_a_refusal_stands_only_on_weak_evidence(local_engine, band):
-    """The small model made to refuse. Strong evidence: a refusal is overruled by the best supported sentences (labelled). Weak evidence
-    (between the two thresholds): the model's refusal stands and the answer abstains."""
-    from qa.answer import ExtractiveAnswerer
+Q_SHARE = "What share of the world's critical raw materials does Ukraine hold?"
+
+
+def _saying(engine, reply: str, above: float, max_tokens: int):
+    """The small model made to say ``reply``, with the abstain threshold set ``above`` the support of the
+    evidence for Q_SHARE (weak evidence when positive) and the lower threshold under it."""
+    from qa.answer import ExtractiveAnswerer, evidence_support
     from qa.llm import GenerativeAnswerer
 
-    base = local_engine.answerer("local")
-    q = "What share of the world's critical raw materials does Ukraine hold?"
-    passages = local_engine.retrieve(q)
-    support = max(c["support"] for c in base.scorer.score(q, passages, None)[:3])
-    high = support - 0.05 if band == "strong" else support + 0.05
-    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, high)
-    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, 24, low=support - 0.1)
+    base = engine.answerer("local")
+    passages = engine.retrieve(Q_SHARE)
+    support = evidence_support(base.scorer.score(Q_SHARE, passages, None))
+    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, support + above)
+    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, max_tokens, low=support - 0.1)
     ans.messages = lambda question, ev: [
         {"role": "system", "content": "You repeat text."},
-        {"role": "user", "content": "Repeat exactly this sentence and nothing else: I cannot find the answer."}]
-    events = list(ans.stream(q, passages))
+        {"role": "user", "content": f"Repeat exactly this sentence and nothing else: {reply}"}]
+    return ans, passages
+
+
+@pytest.mark.parametrize("band", ["strong", "weak"])
+def test_a_refusal_stands_only_on_weak_evidence(local_engine, band):
+    """The small model made to refuse. Strong evidence: a refusal is overruled by the best supported
+    sentences (labelled). Weak evidence (between the two thresholds): the refusal stands and it abstains."""
+    base = local_engine.answerer("local")
+    ans, passages = _saying(local_engine, "I cannot find the answer.", 0.05 if band == "weak" else -0.05, 24)
+    events = list(ans.stream(Q_SHARE, passages))
     final = events[-1]
     if band == "strong":
         assert not final.abstained and "declined" in final.backend and "5%" in final.text
@@ -253,19 +262,8 @@ def test_a_refusal_stands_only_on_weak_evidence(local_engine, band):
 def test_weak_evidence_answer_shown_only_when_verified(local_engine, reply, shown):
     """Between the two thresholds the answer is held until verified: a supported one is shown, an
     unsupported guess becomes "the articles don't say" with the draft in the notice."""
-    from qa.answer import ExtractiveAnswerer
-    from qa.llm import GenerativeAnswerer
-
-    base = local_engine.answerer("local")
-    q = "What share of the world's critical raw materials does Ukraine hold?"
-    passages = local_engine.retrieve(q)
-    support = max(c["support"] for c in base.scorer.score(q, passages, None)[:3])
-    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, support + 0.05)
-    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, 40, low=support - 0.1)
-    ans.messages = lambda question, ev: [
-        {"role": "system", "content": "You repeat text."},
-        {"role": "user", "content": f"Repeat exactly this sentence and nothing else: {reply}"}]
-    events = list(ans.stream(q, passages))
+    ans, passages = _saying(local_engine, reply, 0.05, 40)
+    events = list(ans.stream(Q_SHARE, passages))
     pieces, final = [e for e in events if isinstance(e, str)], events[-1]
     assert len(pieces) == 1  # held until verified, then shown at once
     if shown:
@@ -280,16 +278,11 @@ def test_verifier_agrees_with_hand_labels(embedder):
     passages they cited and a hand label. The verifier rarely flags a supported sentence, and catches some
     of the unsupported ones (entity swaps within a true passage are beyond it)."""
     import json
-    from types import SimpleNamespace
 
     rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "eval" / "verify-labels.jsonl")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
     v = Verifier(embedder, load_settings().verify_threshold)
-    pred = []
-    for r in rows:
-        ps = [SimpleNamespace(**p) for p in r["passages"]]
-        groups = [ps] if r["cited"] else [[p] for p in ps]
-        pred.append(max(v._support(r["sentence"], g)[0] for g in groups) >= v.threshold)
+    pred = [v.labelled_support(r) >= v.threshold for r in rows]
     labels = [r["supported"] for r in rows]
     agree = sum(p == lab for p, lab in zip(pred, labels)) / len(rows)
     false_flags = sum(lab and not p for p, lab in zip(pred, labels)) / sum(labels)
