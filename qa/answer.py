@@ -16,6 +16,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from .embedding import Embedder
+from .facts import is_who_said, passage_speaker
 from .retrieve import LexicalIndex, Passage
 from .text import numbers, sentence_spans, terms, words
 
@@ -38,6 +39,7 @@ class AnswerSentence:
     cites: list[int]
     score: float | None = None
     supported: bool | None = None
+    issues: list[str] = field(default_factory=list)  # why it is not supported
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Answer:
     timings: dict = field(default_factory=dict)
     standalone: str | None = None  # the question as retrieved, after follow-up rewriting
     notice: str | None = None  # e.g. why the LLM was not used
+    premise: dict | None = None  # the premise check (qa.premise): what the question states, what is absent
+    repairs: list[dict] = field(default_factory=list)  # sentences rewritten or removed after verification
+    draft: str | None = None  # the generated text before verification and repair
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +68,9 @@ class Answer:
             "backend": self.backend,
             "message": self.message,
             "notice": self.notice,
+            "premise": self.premise,
+            "repairs": self.repairs,
+            "draft": self.draft,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],
@@ -104,6 +112,13 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+def _holds_quote(question: str, sentence: str) -> bool:
+    """Does ``sentence`` hold what a "who said …?" question quotes (most of its words)?"""
+    q = [t for t in terms(re.sub(r"^\W*who\b\s+\w+", "", question, flags=re.I))]
+    st = set(terms(sentence))
+    return bool(q) and sum(t in st for t in q) >= 0.6 * len(q)
+
+
 class ExtractiveAnswerer:
     """Picks the sentences that best answer the question from the retrieved passages and cites them.
 
@@ -117,8 +132,10 @@ class ExtractiveAnswerer:
     W_SEM, W_LEX, W_RANK, W_NOVEL, W_TYPE = 0.5, 0.4, 0.1, 0.1, 0.1
     PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
 
-    def __init__(self, embedder: Embedder, lexical: "callable", threshold: float, max_sentences: int = 2):
+    def __init__(self, embedder: Embedder, lexical: "callable", threshold: float, max_sentences: int = 2,
+                 article_text=None):
         self.embedder = embedder
+        self.article_text = article_text  # file -> clean text, to find who speaks in a quoted sentence
         self._lexical = lexical  # () -> LexicalIndex, for IDF
         self.threshold = threshold
         self.max_sentences = max_sentences
@@ -212,6 +229,12 @@ class ExtractiveAnswerer:
                 chosen.append(c)
         # read in document order when both come from one passage
         chosen.sort(key=lambda c: (c["passage"], c["a"]) if len({x["passage"] for x in chosen}) == 1 else 0)
+        lead = None
+        if is_who_said(question) and _holds_quote(question, top["text"]):
+            # "who said …?" is answered with the speaker's name, resolved through the neighbouring sentences
+            who = passage_speaker(passages[top["passage"]], ranked[0]["a"], ranked[0]["b"], self.article_text)
+            if who:
+                lead = f"It was {who} [{top['passage'] + 1}]."
         # one citation per cited passage, quoting from its first to its last chosen sentence
         bounds: dict[int, tuple[int, int]] = {}
         for c in chosen:
@@ -229,6 +252,9 @@ class ExtractiveAnswerer:
             piece = f"{c['text']} [{n}]"
             pieces.append(piece)
             sentences.append(AnswerSentence(piece, [n], round(c["support"], 3), True))
+        if lead:
+            pieces.insert(0, lead)
+            sentences.insert(0, AnswerSentence(lead, [top["passage"] + 1], round(top["support"], 3), True))
         text = ""
         for i, piece in enumerate(pieces):
             chunk = piece if i == 0 else " " + piece

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     llm_budget: int = Field(100, ge=20, description="evidence word-pieces in the prompt (qa bench budget: 100 beat 200-480)")
     llm_max_tokens: int = Field(160, ge=8, description="most tokens generated per answer")
     llm_ctx: int = Field(4096, ge=512, description="llama.cpp context window")
+    premise_check: bool = Field(
+        True, description="decline, naming it, a question whose names, figures, dates or quotes the retrieved "
+        "articles never mention (off only to measure what the answerers say without it)"
+    )
     verify_threshold: float = Field(
         0.48, description="support below which an answer sentence is flagged unsupported (set on hand-labelled "
         "answer sentences from RTQA dev runs: 96% agree with the labels at 0.46-0.50, 94% at 0.55)"

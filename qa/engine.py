@@ -78,6 +78,8 @@ class Engine:
         # generation (and loading a model) is serialized, while extractive questions run side by side
         self.index_lock = RWLock()
         self.model_lock = threading.Lock()
+        self._texts: dict[tuple, str] = {}
+        self._texts_lock = threading.Lock()
 
     # -- index ------------------------------------------------------------------------------
     def sync(
@@ -193,12 +195,34 @@ class Engine:
                 raise ValueError(f"not in the index: {file}")
             return self._sync(), dest
 
+    def article_text(self, file: str) -> str | None:
+        """The clean text of an article of the corpus (cached while the file is unchanged), so a passage's
+        neighbouring sentences can be read (who "he" is in "…, he wrote"). None when it cannot be read."""
+        try:
+            path = self._corpus_path(file)
+            st = path.stat()
+        except (ValueError, OSError):
+            return None
+        key = (file, st.st_mtime_ns, st.st_size)
+        with self._texts_lock:
+            if key in self._texts:
+                return self._texts[key]
+        try:
+            doc = self.article(file)
+        except (ValueError, OSError):
+            return None
+        with self._texts_lock:
+            if len(self._texts) > 256:
+                self._texts.clear()
+            self._texts[key] = doc.text
+        return doc.text
+
     # -- answering --------------------------------------------------------------------------
     def _extractive(self) -> ExtractiveAnswerer:
         if "extractive" not in self._answerers:
             self._answerers["extractive"] = ExtractiveAnswerer(
                 self.embedder, lambda: self.retriever.lexical, self.settings.abstain_threshold,
-                self.settings.answer_sentences,
+                self.settings.answer_sentences, article_text=self.article_text,
             )
         return self._answerers["extractive"]
 
@@ -215,7 +239,7 @@ class Engine:
         else:
             gen = LocalGenerator(resolve_model(s.llm_model, s.model_cache), s.threads, s.llm_ctx)
             gen.llm  # load now, so a bad file fails here with its setting named
-        return GenerativeAnswerer(gen, self._extractive(), Verifier(self.embedder, s.verify_threshold),
+        return GenerativeAnswerer(gen, self._extractive(), Verifier(self.embedder, s.verify_threshold, self.article_text),
                                   s.llm_budget, s.llm_max_tokens, s.llm_abstain_threshold)
 
     def answerer(self, backend: str | None = None):
@@ -284,16 +308,38 @@ class Engine:
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
         passages = self.retrieve(question, k, timings, qemb)
+        premise = self.check_premise(question, passages)
         first = None
-        for ev in self._guarded(answerer, question, passages, qemb):
+        if premise.declined and self.settings.premise_check:  # never an answer about someone else as one about X
+            events = self._declined(answerer.name, question, premise, passages, qemb)
+        else:
+            events = self._guarded(answerer, question, passages, qemb)
+        for ev in events:
             if isinstance(ev, Answer):
                 ev.question, ev.standalone = asked, question
                 ev.timings.update(timings)
                 ev.timings["first_token_ms"] = ((first or time.perf_counter()) - t0) * 1000
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+                if premise.facts and ev.premise is None:
+                    ev.premise = premise.to_dict()
             elif first is None:
                 first = time.perf_counter()
             yield ev
+
+    def check_premise(self, question: str, passages: list[Passage]):
+        """What the question takes for granted that the retrieved passages do not say (qa.premise)."""
+        from . import premise
+
+        texts = [f"{p.title}. {p.text}" for p in passages]
+        articles = [t for f in dict.fromkeys(p.file for p in passages) if (t := self.article_text(f))]
+        return premise.check(question, texts, articles, self.retriever.lexical.vocab)
+
+    def _declined(self, backend: str, question: str, premise, passages: list[Passage], qemb) -> Iterator[Event]:
+        from .premise import decline
+
+        answer = decline(question, premise, passages, self._extractive(), qemb, backend)
+        yield answer.text
+        yield answer
 
     def _guarded(self, answerer, question, passages, qemb) -> Iterator[Event]:
         """The answerer's stream; when the LLM fails before saying anything, the extractive answer."""
@@ -318,9 +364,11 @@ class Engine:
             from .llm import ModelError
 
             try:
-                return rewrite(question, history[-MAX_HISTORY:])
+                rewritten = rewrite(question, history[-MAX_HISTORY:])
+                if rewritten.strip().lower() != question.strip().lower():
+                    return rewritten
             except ModelError:
-                pass
+                pass  # a model that fails or echoes the follow-up: the names of the last turn are carried over
         return condense(question, history[-MAX_HISTORY:])
 
     def ask(

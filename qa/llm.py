@@ -23,7 +23,8 @@ import numpy as np
 from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer, evidence_support
 from .retrieve import Passage
 from .text import sentence_spans
-from .verify import Verifier
+from .facts import same_person
+from .verify import Verified, Verifier
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -341,8 +342,10 @@ class GenerativeAnswerer:
                 yield out
             return
         v = None
+        repairs: list[dict] = []
         if raw and not (_ABSTAIN.search(raw) and len(raw) < 200):
-            v = self.verifier.verify(raw, ev.passages)
+            v = self.verifier.verify(raw, ev.passages, question)
+            v, repairs = self.repair(v, question, ev, qemb)
             timings["verify_ms"] = (time.perf_counter() - t2) * 1000
         unverified = weak and v is not None and not any(x.supported for x in v.sentences)
         if v is None or not v.sentences or unverified:
@@ -351,13 +354,94 @@ class GenerativeAnswerer:
             if held:
                 yield text
             notice = None
-            if unverified:
-                notice = f"The LLM's answer was not supported by the passages, so it is not shown: {v.text}"
+            if v is not None and raw:
+                notice = f"The LLM's answer was not supported by the passages, so it is not shown: {raw}"
             yield Answer(question, text, passages=ev.passages, abstained=True, backend=self.name, notice=notice,
-                         sentences=[AnswerSentence(text, [], round(support, 3), None)], timings=timings)
+                         sentences=[AnswerSentence(text, [], round(support, 3), None)], timings=timings,
+                         repairs=repairs, draft=raw or None)
             return
         if held:
-            yield "".join(held)
+            yield v.text
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)
-        yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings)
+        yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings,
+                     repairs=repairs, draft=raw)
+
+    def repair(self, v: Verified, question: str, ev: Evidence, qemb) -> tuple[Verified, list[dict]]:
+        """Mend the sentences verification failed. A wrong speaker ("X said …" where the passage says Y
+        did) is corrected when that is all that is wrong; any other failing sentence is rewritten from the
+        evidence: the sentences that best answer the question, in the passages' own words and cited, as the
+        extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
+        name, figure or date its passage lacks is removed, and one that merely reads unlike its passage
+        stays, flagged. A sentence whose only fault is a name, figure or date its passage lacks first loses
+        the part that states it, when the rest is supported. Every change is listed (kind, before, after,
+        why)."""
+        failing = [s for s in v.sentences if not s.supported]
+        if not failing:
+            return v, []
+        kept: list[str] = []
+        repairs: list[dict] = []
+        replacement: list[AnswerSentence] | None = None
+        for s in v.sentences:
+            if s.supported:
+                kept.append(s.text)
+                continue
+            body = _MARKERS.sub("", s.text).strip()
+            if not s.cites:  # mended against the passage it is most like, then cited to it
+                s = AnswerSentence(s.text, [self.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
+            fixed = self._fix_speaker(body, s, question, ev) if s.cites[0] else None
+            if fixed:
+                kept.append(fixed)
+                repairs.append({"kind": "attribution", "before": s.text, "after": fixed, "why": s.issues})
+                continue
+            trimmed = self.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], question) if s.cites[0] else None
+            if trimmed:
+                trimmed = _cite(trimmed, s.cites)
+                kept.append(trimmed)
+                repairs.append({"kind": "trimmed", "before": s.text, "after": trimmed, "why": s.issues})
+                continue
+            if replacement is None:
+                final = None
+                for out in self.scorer.stream(question, ev.passages, qemb):
+                    if isinstance(out, Answer):
+                        final = out
+                replacement = [] if final is None or final.abstained else final.sentences
+            new = [r.text for r in replacement if r.text not in kept]
+            if new:
+                kept.extend(new)
+                repairs.append({"kind": "rewritten", "before": s.text, "after": " ".join(new), "why": s.issues})
+                replacement = []  # the best sentences are used once
+            elif any(i.startswith("not in the cited passage") or i.startswith("the passage attributes")
+                     or i.startswith("cites no passage") for i in s.issues):
+                repairs.append({"kind": "removed", "before": s.text, "after": None, "why": s.issues})
+            else:
+                kept.append(s.text)  # doubtful, not contradicted: shown with its warning
+        if not repairs:
+            return v, []
+        text = " ".join(kept)
+        if not text:
+            return Verified("", [], [], v.invalid_markers, v.repointed, v.dropped), repairs
+        v2 = self.verifier.verify(text, ev.passages, question)
+        v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
+        return v2, repairs
+
+    def _fix_speaker(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
+        """The sentence with the speaker its passage names, when the speaker was all that was wrong."""
+        cited = [ev.passages[n - 1] for n in s.cites]
+        c = self.verifier.check(body, cited, question)
+        if not c.attribution:
+            return None
+        claimed, said = c.attribution
+        if any(not same_person(m, claimed) for m in c.missing) or claimed not in body:
+            return None
+        fixed = body.replace(claimed, said, 1)
+        c2 = self.verifier.check(fixed, cited, question)
+        if not self.verifier.supported(c2):
+            return None
+        return _cite(fixed, s.cites)
+
+
+def _cite(sentence: str, cites: list[int]) -> str:
+    """The sentence with its markers before the full stop."""
+    marks = "".join(f" [{n}]" for n in cites)
+    return re.sub(r"([.!?]*)$", lambda m: f"{marks}{m.group(1)}", sentence.strip(), count=1)

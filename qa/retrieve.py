@@ -61,6 +61,7 @@ class LexicalIndex:
         self.ids = ids
         self.meta = metadatas
         self.docs = docs
+        self._vocab: set[str] | None = None
         title_terms: dict[str, list[str]] = {}
         for m in metadatas:
             t = m.get("title", "")
@@ -89,6 +90,21 @@ class LexicalIndex:
         if docs:
             self.bm25.index(corpus, show_progress=False)
             self.article_bm25.index(articles, show_progress=False)
+
+    @property
+    def vocab(self) -> set[str]:
+        """Every normalised word of the indexed text and titles (qa.facts): what the premise check asks
+        of the whole corpus. Computed once per index state."""
+        if self._vocab is None:
+            from .facts import norm_tokens
+
+            words: set[str] = set()
+            for d in self.docs:
+                words.update(norm_tokens(d))
+            for m in self.meta:
+                words.update(norm_tokens(m.get("title", "")))
+            self._vocab = words
+        return self._vocab
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))

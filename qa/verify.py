@@ -1,27 +1,37 @@
 """Cite and verify: resolve [n] markers in a generated answer and check every sentence against what it cites.
 
 - A marker [n] that names no passage is removed (and counted).
-- Each answer sentence is compared with the sentences of the passages it cites, each read under its
-  article's title (which names who or what "it" is): embedding similarity, share of its content words
-  found there, and every figure it states must appear there ("Covid-19" and "BA.5" are names, not
-  figures). A sentence below the support threshold, or citing nothing, is unsupported: flagged in the
-  answer's data. The threshold agrees with 96% of hand-labelled answer sentences (qa bench verify).
+- Each answer sentence is checked against the passages it cites, each read under its article's title
+  (which names who or what "it" is), in three ways:
+  1. grounding: every name, figure, date and quoted phrase it states occurs in a cited passage
+     (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy");
+  2. attribution: a sentence that says who spoke ("X said / thinks / wrote …", "According to X, …", or a
+     name answering "who said …?") must name the person the passage attributes the words to, resolved
+     through the sentence and its neighbours ("…, he wrote" is whoever the sentence before names);
+  3. support: embedding similarity with the best sentence there plus the share of its content words
+     found there, against a threshold chosen on hand labels (``qa bench verify``).
+  A sentence that fails any of them is unsupported; its ``issues`` say why. Sentences with no claim
+  ("This is stated in passage 2.", fragments) are dropped.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 from types import SimpleNamespace
 
 from .answer import AnswerSentence, Citation
 from .embedding import Embedder
+from .facts import (Fact, Source, claimed_speaker, facts, is_who_said, misplaced_figures, names, passage_referent,
+                    passage_speaker, same_person)
 from .retrieve import Passage
 from .text import sentence_spans, terms
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said)\b|"
-                   r"^the (articles|passages) (don't|do not) (say|mention)", re.I)
+_META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said|evident)\b|"
+                   r"^the (articles|passages) (don't|do not) (say|mention)|\b(in|from) (the|this) (passage|article)s?\b|"
+                   r"\bpassage \[?\d", re.I)
 
 
 @dataclass
@@ -31,6 +41,25 @@ class Verified:
     citations: list[Citation]
     invalid_markers: int
     repointed: int = 0  # markers moved to the passage that supports the sentence
+    dropped: list[str] = field(default_factory=list)  # sentences with no claim
+
+
+@dataclass
+class Check:
+    """How one sentence fares against the passages it cites."""
+
+    score: float  # support (similarity and word overlap)
+    where: tuple[int, int, int] | None  # (cited passage, start, end) of the best-supporting sentence(s)
+    missing: list[str] = field(default_factory=list)  # facts it states that no cited passage has
+    attribution: tuple[str, str] | None = None  # (who the sentence says spoke, who the passage says)
+
+    def issues(self, threshold: float) -> list[str]:
+        out = [f"not in the cited passage: {m}" for m in self.missing]
+        if self.attribution:
+            out.append(f"the passage attributes this to {self.attribution[1]}, not {self.attribution[0]}")
+        if self.score < threshold and not out:
+            out.append("the cited passage does not say this")
+        return out
 
 
 # "one" and "two" are left out: "one of the", "the two states" rarely state a figure
@@ -55,9 +84,12 @@ def _strip(s: str) -> str:
 class Verifier:
     W_SEM, W_LEX = 0.6, 0.4
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.48):
+    def __init__(self, embedder: Embedder, threshold: float = 0.48,
+                 article_text: Callable[[str], str | None] | None = None):
         self.embedder = embedder
         self.threshold = threshold
+        # the clean text of an article by file, to read a passage's neighbouring sentences (who "he" is)
+        self.article_text = article_text
 
     def _support(self, sentence: str, cited: list[Passage]) -> tuple[float, tuple[int, int, int] | None]:
         """Best support of ``sentence`` by any sentence of the cited passages, and where it is."""
@@ -74,11 +106,7 @@ class Verifier:
         embs = self.embedder.encode([sentence] + [f"{cited[c[0]].title}. {c[3]}" for c in cands])
         sims = embs[1:] @ embs[0]
         st = set(terms(sentence))
-        nums = _numbers(sentence)
         all_text = " ".join(f"{p.title}. {p.text}" for p in cited)  # the title says who or what "it" is
-        # numbers must be in the cited passages at all; else the sentence is unsupported
-        if nums and not nums <= _numbers(all_text):
-            return 0.0, None
         best, where = -1.0, None
         cited_terms = set(terms(all_text))
         lex_all = len(st & cited_terms) / len(st) if st else 1.0
@@ -90,22 +118,141 @@ class Verifier:
                 best, where = score, (pi, a, b)
         return best, where
 
-    def best_passage(self, sentence: str, passages: list[Passage]) -> tuple[float, int]:
-        """The support of ``sentence`` by the one passage that supports it best, and that passage's number."""
-        return max(((self._support(sentence, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))
+    def speaker(self, p: Passage, a: int, b: int) -> str | None:
+        """Who the passage sentence at ``p.text[a:b]`` is attributed to, read in its article when known."""
+        return passage_speaker(p, a, b, self.article_text)
 
-    def labelled_support(self, row: dict) -> float:
-        """The support of a hand-labelled sentence (eval/verify-labels.jsonl): by the passages it cited, or,
-        when it cited none, by the best single one of them."""
-        ps = [SimpleNamespace(**p) for p in row["passages"]]
-        if row["cited"]:
-            return self._support(row["sentence"], ps)[0]
-        return self.best_passage(row["sentence"], ps)[0]
+    def check(self, sentence: str, cited: list[Passage], question: str | None = None) -> Check:
+        """Grounding, attribution and support of ``sentence`` by the ``cited`` passages."""
+        score, where = self._support(sentence, cited)
+        src = Source([f"{p.title}. {p.text}" for p in cited])
+        missing = src.missing(facts(sentence))
+        attribution = None
+        claimed = claimed_speaker(sentence)
+        who_said = bool(question) and is_who_said(question)
+        if who_said and not claimed and len(sentence.split()) <= 8:  # a short answer naming the speaker
+            found = names(re.sub(r"[\"“][^\"“”]*[\"”]", " ", sentence))  # a name outside the quotation
+            claimed = found[0] if found else None
+        # who the supporting sentence is said by, or is about when it opens with "He"/"She": a name the
+        # answer gives them is grounded even when the passage itself says only "he"
+        said = referent = None
+        here = None  # the supporting sentence(s)
+        if where:
+            p = cited[where[0]]
+            spans = [(x, y) for x, y in sentence_spans(p.text) if where[1] <= x < where[2]]
+            a, b = spans[-1] if spans else (where[1], where[2])
+            here = Source([p.text[where[1]:where[2]]])
+            said = self.speaker(p, a, b)
+            referent = passage_referent(p, spans[0][0] if spans else a, spans[0][1] if spans else b, self.article_text)
+        if claimed and cited:
+            if who_said:  # the speaker of the sentence that holds what the question quotes
+                quoted = self._quoted_speaker(question, cited)
+                if quoted is False and re.search(r"[\"“]", question) and len(sentence.split()) <= 8:
+                    # "It was X": the passage must hold the words the question asks about
+                    missing.append(Fact("quote", "the words the question quotes", ()))
+                said = quoted or said
+            # a speaker the supporting sentence itself names is not swapped (only one it never names is)
+            named_here = here is not None and not who_said and all(here.has(f) for f in facts(claimed))
+            if said and not same_person(claimed, said) and not named_here:
+                attribution = (claimed, said)
+        if referent and score < self.threshold and where:
+            # "He met Vance in Munich" supports "Zelenskyy met Vance in Munich" when "he" is Zelenskyy
+            p = cited[where[0]]
+            seg = re.sub(r"^([\"“‘']?)(He|She)\b", lambda m: m.group(1) + referent, p.text[where[1]:where[2]], count=1)
+            score = max(score, self._support(sentence, [SimpleNamespace(title=p.title, text=seg)])[0])
+        for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
+            missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
+        known = [x for x in (said, referent) if x]
+        missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
+        return Check(score, where, [f.text for f in missing], attribution)
 
-    def verify(self, text: str, passages: list[Passage]) -> Verified:
+    def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
+        """The sentence without the part that states what its passages lack ("…, with 10 nominations in
+        total", "… to its 221.6 million subscribers"), when what remains is supported; else None."""
+        c = self.check(sentence, cited, question)
+        if c.attribution or not c.missing:
+            return None
+        body = sentence.strip().rstrip(".!?")
+        for m in c.missing:
+            raw = m.split(" (")[0]
+            at = body.lower().find(raw.lower())
+            if at < 0:
+                at = body.replace(",", "").lower().find(raw.lower())
+                if at < 0:
+                    return None
+            options = []
+            seg_start = body.rfind(",", 0, at) + 1
+            seg_end = body.find(",", at)
+            seg_end = len(body) if seg_end < 0 else seg_end
+            if seg_start > 0:  # a clause of its own: ", with 10 nominations in total"
+                options.append(body[:seg_start - 1] + body[seg_end:])
+            head = body[seg_start:at]
+            prep = list(re.finditer(r"\b(to|with|of|in|for|by|from|at|on|including|among|after|before|as|than)\b", head))
+            if prep:  # a phrase: "… to its 221.6 million subscribers globally"
+                options.append(body[:seg_start + prep[-1].start()].rstrip(" ,") + body[seg_end:])
+            for o in options:
+                o = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", o)).strip(" ,")
+                if len(o.split()) >= 4:
+                    body = o
+                    break
+            else:
+                return None
+        out = body + "."
+        return out if self.supported(self.check(out, cited, question)) else None
+
+    def _quoted_speaker(self, question: str, cited: list[Passage]) -> str | None | bool:
+        """For "who said …?": the speaker of the cited sentence that best matches the question's words
+        (None when it names none), or False when no cited sentence holds them."""
+        quoted = re.findall(r"[\"“]([^\"“”]+)[\"”]", question)
+        qt = set(terms(" ".join(quoted) if quoted else re.sub(r"^\W*who\b\s+\w+", "", question, flags=re.I)))
+        best, at = 0.0, None
+        for p in cited:
+            for a, b in sentence_spans(p.text):
+                st = set(terms(p.text[a:b]))
+                share = len(qt & st) / len(qt) if qt else 0.0
+                if share > best:
+                    best, at = share, (p, a, b)
+        if at is None or best < 0.5:
+            return False  # the cited passages do not hold the quoted words
+        return self.speaker(*at)
+
+    def supported(self, c: Check) -> bool:
+        return c.score >= self.threshold and not c.missing and not c.attribution
+
+    def best_passage(self, sentence: str, passages: list[Passage], question: str | None = None) -> tuple[float, int]:
+        """The support of ``sentence`` by the one passage that supports it best (a passage it is not
+        grounded in scores 0), and that passage's number."""
+        best = (0.0, 0)
+        for n, p in enumerate(passages, 1):
+            c = self.check(sentence, [p], question)
+            score = c.score if self.supported(c) or c.score < self.threshold else 0.0
+            best = max(best, (score, n))
+        return best
+
+    def nearest(self, sentence: str, passages: list[Passage]) -> int:
+        """The number of the passage most like ``sentence`` (0 when there are none), grounded or not."""
+        return max(((self._support(sentence, [p])[0], n) for n, p in enumerate(passages, 1)), default=(0.0, 0))[1]
+
+    def labelled_verdict(self, row: dict) -> tuple[bool, Check]:
+        """The verifier's verdict on a hand-labelled sentence (eval/verify-labels.jsonl): against the
+        passages it cited, or, when it cited none, against the best single one of them. A sentence with
+        no claim is not shipped: it counts as flagged."""
+        if no_claim(_strip(row["sentence"])):
+            return False, Check(0.0, None, ["no claim"])
+        ps = [SimpleNamespace(file=p.get("file"), clean_start=p.get("clean_start"), title=p["title"], text=p["text"])
+              for p in row["passages"]]
+        if row["cited"] or len(ps) == 1:
+            c = self.check(row["sentence"], ps, row.get("question"))
+            return self.supported(c), c
+        checks = [self.check(row["sentence"], [p], row.get("question")) for p in ps]
+        c = max(checks, key=lambda c: (self.supported(c), c.score))
+        return self.supported(c), c
+
+    def verify(self, text: str, passages: list[Passage], question: str | None = None) -> Verified:
         invalid = 0
         out_sentences: list[AnswerSentence] = []
         citations: dict[int, Citation] = {}
+        dropped: list[str] = []
 
         def keep_valid(m: re.Match) -> str:
             nonlocal invalid
@@ -113,6 +260,9 @@ class Verifier:
             good = [n for n in ns if 1 <= n <= len(passages)]
             invalid += len(ns) - len(good)
             return "".join(f" [{n}]" for n in dict.fromkeys(good))
+
+        def cite(s: str, n: int) -> str:
+            return re.sub(r"([.!?]*)$", lambda m: f" [{n}]{m.group(1)}", MARKER.sub("", s).strip(), count=1)
 
         clean = MARKER.sub(keep_valid, text).strip()
         # "… end. [1] Next" -> "… end [1]. Next": a marker after the full stop belongs to that sentence
@@ -123,39 +273,56 @@ class Verifier:
             s = clean[a:b].strip()
             cites = list(dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", s)))
             body = _strip(s)
-            if not body or re.fullmatch(r"[\W\d]*", body) or _META.match(body):
-                continue  # no claim ("This is stated in passage 2.")
+            if no_claim(body):
+                dropped.append(body)
+                continue  # no claim ("This is stated in passage 2.", "This is.", a cut-off fragment)
             if not cites:
                 # no marker: cite the passage that supports it, if one does; else it is unsupported
-                best = self.best_passage(body, passages)
+                best = self.best_passage(body, passages, question)
                 if best[0] < self.threshold:
-                    out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False))
+                    near = self.nearest(body, passages)
+                    issues = ["cites no passage, and none supports it"]
+                    if near:
+                        issues += [i for i in self.check(body, [passages[near - 1]], question).issues(self.threshold)
+                                   if not i.startswith("the cited passage does not")]
+                    out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False, issues))
                     rebuilt.append(s)
                     continue
                 cites = [best[1]]
-                s = re.sub(r"([.!?]*)$", lambda m: f" [{best[1]}]{m.group(1)}", s, count=1)
+                s = cite(s, best[1])
             cited = [passages[n - 1] for n in cites]
-            score, where = self._support(body, cited)
-            if score < self.threshold and len(passages) > 1:
+            c = self.check(body, cited, question)
+            if not self.supported(c) and len(passages) > 1:
                 # small models often cite the wrong number: point the marker at the passage that supports it
-                best = self.best_passage(body, passages)
-                if best[0] >= self.threshold:
+                best = self.best_passage(body, passages, question)
+                if best[0] >= self.threshold and best[1] not in cites:
                     repointed += 1
                     cites = [best[1]]
-                    s = MARKER.sub("", s)
-                    s = re.sub(r"([.!?]*)$", lambda m: f" [{best[1]}]{m.group(1)}", s.strip(), count=1)
+                    s = cite(s, best[1])
                     cited = [passages[best[1] - 1]]
-                    score, where = self._support(body, cited)
-            out_sentences.append(AnswerSentence(s, cites, round(score, 3), score >= self.threshold))
+                    c = self.check(body, cited, question)
+            ok = self.supported(c)
+            out_sentences.append(AnswerSentence(s, cites, round(c.score, 3), ok, [] if ok else c.issues(self.threshold)))
             rebuilt.append(s)
             for n in cites:
                 if n not in citations:
                     p = passages[n - 1]
-                    if where and cited[where[0]] is p:
-                        qa, qb = where[1], where[2]
+                    if c.where and cited[c.where[0]] is p:
+                        qa, qb = c.where[1], c.where[2]
                     else:
                         spans = sentence_spans(p.text)
                         qa, qb = spans[0] if spans else (0, len(p.text))
                     start, end = p.file_span(qa, qb)
                     citations[n] = Citation(n, p.file, p.title, start, end, p.text[qa:qb])
-        return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid, repointed)
+        return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid,
+                        repointed, dropped)
+
+
+_FRAGMENT = re.compile(r"^(this|that|it|these|those)( (is|was|are|were))?\W*$|"
+                       r"\b(towards|of|the|a|an|and|or|at|such as|as mentioned in)\W*$", re.I)
+
+
+def no_claim(body: str) -> bool:
+    """A sentence that states nothing: empty, only markers, a remark about the passages, a fragment."""
+    return (not body or bool(re.fullmatch(r"[\W\d]*", body)) or bool(_META.match(body))
+            or bool(_FRAGMENT.search(body.strip())))

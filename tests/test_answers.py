@@ -42,13 +42,17 @@ def test_more_seed_questions(seeds_engine, question, file, needle):
         assert file in {c.file for c in a.citations}
 
 
-@pytest.mark.parametrize("question", [
-    "Who won the 2022 FIFA World Cup final?",
-    "What is the boiling point of mercury?",
-])
-def test_unanswerable_abstains(seeds_engine, question):
-    a = seeds_engine.ask(question)
+def test_unanswerable_abstains(seeds_engine):
+    a = seeds_engine.ask("What is the boiling point of mercury?")
     assert a.abstained and a.text == ABSTAIN_TEXT and not a.citations
+
+
+def test_absent_subject_is_named_not_answered(seeds_engine):
+    """A question about something no article mentions says so, naming it; nothing nearby is quoted when
+    nothing is about the rest of the question."""
+    a = seeds_engine.ask("Who won the 2022 FIFA World Cup final?")
+    assert a.abstained and a.text == "The articles don't mention FIFA World Cup." and not a.citations
+    assert a.premise["absent"] == ["FIFA World Cup"] and a.premise["nowhere"] == ["FIFA World Cup"]
     assert a.passages  # the closest passages are still shown
 
 
@@ -202,5 +206,7 @@ def test_every_citation_points_at_its_quote(seeds_engine, question):
         src = original_text(data)
         assert collapse_ws(without_removed(src, doc.removed, c.start, c.end)) == collapse_ws(c.quote)
         for s in a.sentences:
-            if c.n in s.cites:
+            if c.n in s.cites and not s.text.startswith("It was "):  # the speaker, named for "who …?"
                 assert collapse_ws(s.text.rsplit(" [", 1)[0]) in collapse_ws(c.quote)
+    if question.startswith("Who claimed"):
+        assert a.sentences[0].text == "It was Keith Kellogg [1]."

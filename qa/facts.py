@@ -1,0 +1,558 @@
+"""Facts in a text: the names, figures, dates and quoted phrases a sentence states, normalised so that two
+spellings of one fact compare equal, and who a quote in an article is attributed to.
+
+Normalisation (``norm_tokens``): case and accents; possessives ("Ukraine's" = "Ukraine"); transliteration
+variants ("Zelensky" = "Zelenskyy" = "Zelenskiy"); demonyms ("Ukrainian" = "Ukraine"); "U.S." = "US" =
+"United States" = "America"; month abbreviations ("Feb. 7" = "February 7" = "7 February"); "5%" =
+"5 percent" = "five percent"; thousands separators ("45,100" = "45100"). The premise check (qa.premise)
+and the answer-sentence grounding (qa.verify) both compare facts through these functions only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import STOPWORDS, sentence_spans
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december"]
+_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_TENS = {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90"}
+_NUMBER_WORDS |= _TENS
+# country adjectives and their countries; "American" is the US (below)
+DEMONYMS = {
+    "ukrainian": "ukraine", "ukrainians": "ukraine", "russian": "russia", "russians": "russia",
+    "chinese": "china", "japanese": "japan", "french": "france", "german": "germany", "germans": "germany",
+    "italian": "italy", "israeli": "israel", "israelis": "israel", "palestinian": "palestine",
+    "palestinians": "palestine", "iranian": "iran", "indian": "india", "canadian": "canada", "mexican": "mexico",
+    "turkish": "turkey", "polish": "poland", "korean": "korea", "european": "europe", "europeans": "europe",
+    "african": "africa", "asian": "asia", "syrian": "syria", "iraqi": "iraq", "afghan": "afghanistan",
+    "pakistani": "pakistan", "brazilian": "brazil", "australian": "australia", "spanish": "spain",
+    "dutch": "netherlands", "swedish": "sweden", "finnish": "finland", "norwegian": "norway",
+    "danish": "denmark", "greek": "greece", "egyptian": "egypt", "venezuelan": "venezuela", "cuban": "cuba",
+    "taiwanese": "taiwan", "vietnamese": "vietnam", "nigerian": "nigeria", "kenyan": "kenya",
+    "ethiopian": "ethiopia", "hungarian": "hungary", "belarusian": "belarus", "lithuanian": "lithuania",
+    "latvian": "latvia", "estonian": "estonia", "romanian": "romania", "czech": "czechia", "saudi": "saudi", "arabian": "arabia",
+    "british": "uk", "britain": "uk", "english": "england", "scottish": "scotland", "irish": "ireland",
+    "american": "us", "americans": "us", "america": "us", "emirati": "uae", "qatari": "qatar",
+    "lebanese": "lebanon", "jordanian": "jordan", "yemeni": "yemen", "libyan": "libya", "sudanese": "sudan",
+    "argentine": "argentina", "argentinian": "argentina", "chilean": "chile", "colombian": "colombia",
+    "peruvian": "peru", "haitian": "haiti", "filipino": "philippines", "indonesian": "indonesia",
+    "thai": "thailand", "malaysian": "malaysia", "singaporean": "singapore", "swiss": "switzerland",
+    "austrian": "austria", "belgian": "belgium", "portuguese": "portugal", "serbian": "serbia",
+    "croatian": "croatia", "bulgarian": "bulgaria", "slovak": "slovakia", "moldovan": "moldova",
+    "georgian": "georgia", "armenian": "armenia", "azerbaijani": "azerbaijan", "kazakh": "kazakhstan",
+}
+_PHRASES = [  # multi-word names with one short form, applied to lower-cased text
+    (r"\bunited states( of america)?\b", "us"), (r"\bu\.\s?s\b\.?(?:\s?a\b\.?)?", "us"), (r"\busa\b", "us"),
+    (r"\bunited kingdom\b", "uk"), (r"\bu\.\s?k\b\.?", "uk"), (r"\bgreat britain\b", "uk"),
+    (r"\beuropean union\b", "eu"), (r"\be\.\s?u\b\.?", "eu"), (r"\bunited nations\b", "un"), (r"\bu\.\s?n\b\.?", "un"),
+    (r"\bper\s?cent\b", "percent"), (r"%", " percent"),
+]
+# words that name a role, not who holds it: "Prime Minister Shigeru Ishiba" names Shigeru Ishiba
+TITLES = {
+    "president", "presidents", "vice", "prime", "minister", "ministers", "secretary", "sen", "senator", "rep",
+    "representative", "gov", "governor", "mr", "mrs", "ms", "dr", "prof", "professor", "ceo", "chancellor",
+    "king", "queen", "prince", "princess", "pope", "general", "gen", "lt", "lieutenant", "col", "colonel",
+    "adm", "admiral", "sgt", "capt", "captain", "mayor", "judge", "justice", "chief", "foreign", "defense",
+    "defence", "economy", "finance", "interior", "former", "deputy", "spokesman", "spokeswoman",
+    "spokesperson", "ambassador", "envoy", "special", "adviser", "advisor", "national", "security", "director",
+    "chairman", "chairwoman", "chair", "leader", "officials", "official", "speaker", "attorney",
+    "commissioner", "premier", "sheikh", "crown", "st", "saint", "senior",
+}
+# capitalised words that are not names (sentence openers, question words, days, months are dates)
+_NOT_NAMES = STOPWORDS | {
+    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do", "is", "are",
+    "was", "were", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "according",
+    "in", "on", "at", "after", "before", "since", "during", "despite", "yet", "however", "meanwhile", "but",
+    "and", "or", "so", "if", "then", "also", "still", "following", "separately", "amid", "while", "although",
+    "i", "we", "you", "they", "he", "she", "it", "this", "that", "these", "those", "there", "here", "as", "a",
+    "an", "the", "for", "with", "from", "by", "to", "of", "not", "no", "yes", "some", "many", "most", "one",
+    "two", "new", "why", "name", "answer", "passage", "passages", "article", "articles", "besides", "unlike",
+    "apart", "aside", "beyond", "including", "like", "among", "between", "against", "given", "since", "until",
+    "although", "though", "because", "whether", "once", "instead", "other", "another", "each", "every", "both",
+    "either", "neither", "last", "next", "first", "later", "earlier", "then", "now", "today", "yesterday",
+    "tomorrow", "tonight", "please", "tell", "describe", "explain", "list", "give", "summarise", "summarize",
+    "prior", "recently", "currently", "initially", "finally", "overall", "similarly", "additionally",
+    "furthermore", "nevertheless", "otherwise", "indeed", "notably", "reportedly", "officials", "police",
+    "authorities", "experts", "analysts", "researchers", "scientists", "critics", "residents", "people",
+    "several", "few", "more", "less", "over", "under", "about", "around", "nearly", "almost", "just", "only",
+} | set(MONTHS) | set(WEEKDAYS) | set(_MONTH_ABBR)
+
+
+def _fold_word(w: str) -> str:
+    """One spelling per word: accents, case, doubled letters and -iy/-yy endings folded; demonyms to
+    their country."""
+    w = DEMONYMS.get(w, w)
+    if w.isdigit():
+        return w
+    w = re.sub(r"(.)\1+", r"\1", w)
+    return re.sub(r"(iy|ij|yi)$", "y", w)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+@lru_cache(maxsize=4096)
+def norm_tokens(text: str) -> tuple[str, ...]:
+    """The normalised word tokens of ``text`` (see the module docstring)."""
+    t = _ascii(text.replace("’", "'").replace("‘", "'")).lower()
+    for pat, rep in _PHRASES:
+        t = re.sub(pat, f" {rep} ", t)
+    t = re.sub(r"(\d),(?=\d{3}\b)", r"\1", t)  # 45,100 -> 45100
+    t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)  # 7th -> 7
+    t = re.sub(r"'s\b|s'(?=\s|$)", "", t)  # possessives
+    out = []
+    for w in re.findall(r"\d+(?:\.\d+)?|[a-z]+", t):
+        w = _MONTH_ABBR.get(w, w)
+        w = _NUMBER_WORDS.get(w, w)
+        out.append(_fold_word(w))
+    return tuple(out)
+
+
+def _contains(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    if not n:
+        return True
+    first = needle[0]
+    return any(hay[i:i + n] == needle for i, w in enumerate(hay) if w == first)
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str  # "name", "number", "year", "date", "weekday", "quote"
+    text: str  # as written
+    key: tuple[str, ...]  # normalised tokens
+
+
+_CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][\w'’.\-]*(?:\s+(?:of|de|la|al|bin|von|van|der|du|da|the)?\s*[A-Z][\w'’.\-]*)*")
+_QUOTE = re.compile(r"[\"“]([^\"“”]{3,300})[\"”]")
+_NUM = re.compile(r"(?<![\w.])(?<![A-Za-z]-)\$?\d+(?:[.,]\d+)*%?(?![A-Za-z\d])")
+_DATE = re.compile(r"\b(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b|"
+                   r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\b", re.I)
+
+
+def _before_title(run: str, word: str) -> bool:
+    """Is ``word`` (a country adjective) followed by a role word in ``run``? ("Russian President …",
+    not "European Union")."""
+    ws = run.split()
+    i = ws.index(word)
+    return i + 1 >= len(ws) or re.sub(r"[^\w]", "", ws[i + 1]).lower() in TITLES
+
+
+def _name_parts(run: str) -> list[str]:
+    """A run of capitalised words split at role words: "Ukrainian President Volodymyr Zelensky" gives
+    "Ukrainian" and "Volodymyr Zelensky"; "Prime Minister" alone gives nothing."""
+    parts, cur = [], []
+    for orig in run.split():
+        w = re.sub(r"-[a-z][\w-]*$", "", orig)  # "Russian-occupied" is about Russia
+        bare = re.sub(r"[^\w]", "", w).lower()
+        if bare in TITLES or bare in _NOT_NAMES or (bare in DEMONYMS and not cur and _before_title(run, orig)):
+            if cur:
+                parts.append(" ".join(cur))
+                cur = []
+            if bare in DEMONYMS:
+                parts.append(w)
+            continue
+        cur.append(w)
+    if cur:
+        parts.append(" ".join(cur))
+    parts = [p.strip(".,'’-") for p in parts if p.strip(".,'’-")]
+    # "French President Emmanuel Macron" is about Macron; "the Japanese prime minister" is about Japan
+    if len(parts) > 1:
+        parts = [p for p in parts if p.lower() not in DEMONYMS] or parts
+    return parts
+
+
+def names(text: str) -> list[str]:
+    """Capitalised names in ``text`` (a sentence's capitalised first word counts only when it is not a
+    common opener), role words left out."""
+    text = re.sub(r"\b([A-Z])\.\s(?=[A-Z]\.)", r"\1.", text)  # "U. S." is "U.S."
+    out: list[str] = []
+    for a, b in sentence_spans(text) or [(0, len(text))]:
+        s = text[a:b]
+        for m in _CAP_RUN.finditer(s):
+            run = m.group()
+            if re.fullmatch(r"[A-Z]\.?", run.strip()):
+                continue  # an initial
+            for p in _name_parts(run):
+                p = re.sub(r"['’]s$", "", p)
+                if norm_tokens(p) and not all(t in _NOT_NAMES or t.isdigit() for t in norm_tokens(p)):
+                    out.append(p)
+    return list(dict.fromkeys(out))
+
+
+def facts(text: str) -> list[Fact]:
+    """The names, figures, years, dates, weekdays and quoted phrases ``text`` states."""
+    out: list[Fact] = []
+    for m in _QUOTE.finditer(text):
+        q = m.group(1).strip(" ,.")
+        if len(norm_tokens(q)) >= 3:
+            out.append(Fact("quote", q, norm_tokens(q)))
+    unquoted = _QUOTE.sub(" ", text)
+    dated: set[str] = set()
+    for m in _DATE.finditer(unquoted):
+        month = (m.group(1) or m.group(4)).lower().rstrip(".")
+        day = m.group(2) or m.group(3)
+        month = _MONTH_ABBR.get(month, month)
+        if 1 <= int(day) <= 31:
+            out.append(Fact("date", m.group().strip(), (month, str(int(day)))))
+            dated.add(str(int(day)))
+    for m in re.finditer(r"\b(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b", unquoted, re.I):
+        out.append(Fact("date", m.group(), (m.group(1).lower(), m.group(2))))
+        dated.add(m.group(2))
+    for w in WEEKDAYS:
+        if re.search(rf"\b{w}\b", unquoted, re.I):
+            out.append(Fact("weekday", w.capitalize(), (w,)))
+    for m in _NUM.finditer(unquoted):
+        raw = m.group()
+        value = raw.strip("$%").replace(",", "")
+        value = value.rstrip(".")
+        if value in dated:
+            continue
+        kind = "year" if re.fullmatch(r"(19|20)\d\d", value) and "$" not in raw and "%" not in raw else "number"
+        out.append(Fact(kind, raw, (value,)))
+    for w, v in _NUMBER_WORDS.items():
+        if int(v) > 2 and re.search(rf"\b{w}\b", unquoted, re.I) and not any(f.key == (v,) for f in out):
+            out.append(Fact("number", w, (v,)))
+    for n in names(unquoted):
+        if not any(n.lower().startswith(mo) for mo in MONTHS):
+            out.append(Fact("name", n, norm_tokens(n)))
+    return out
+
+
+class Source:
+    """The text facts are looked up in (passages, their titles), normalised once."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.tokens = [norm_tokens(t) for t in texts]
+        self.vocab = {w for toks in self.tokens for w in toks}
+        self._caps = None
+
+    def _capital_bigrams(self) -> set[tuple[str, str]]:
+        """(first, last) pairs of capitalised words that follow each other: who "Johnson" is."""
+        if self._caps is None:
+            pairs = set()
+            for t in self.texts:
+                for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
+                    a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
+                    if a and b:
+                        pairs.add((a[-1], b[0]))
+            self._caps = pairs
+        return self._caps
+
+    def _acronyms(self) -> set[str]:
+        """The initials of every run of capitalised words ("Centers for Disease Control" gives "cdc")."""
+        if not hasattr(self, "_acr"):
+            acr = set()
+            for t in self.texts:
+                for m in re.finditer(r"[A-Z][a-z]+(?:\s+(?:(?:of|for|and|the|on)\s+)?[A-Z][a-z]+)+", t):
+                    initials = "".join(w[0] for w in m.group().split() if w[0].isupper()).lower()
+                    acr.update(initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1))
+            self._acr = acr
+        return self._acr
+
+    def has(self, f: Fact) -> bool:
+        if not f.key:
+            return True
+        if f.kind == "date":
+            month, day = f.key
+            if len(day) == 4:  # "March 2022": both in one sentence
+                return any(month in (st := set(norm_tokens(text[a:b]))) and day in st
+                           for text in self.texts for a, b in sentence_spans(text))
+            return any(_contains(t, (month, day)) or _contains(t, (day, month)) for t in self.tokens)
+        if f.kind in ("number", "year", "weekday"):
+            return f.key[0] in self.vocab
+        if f.kind == "quote":
+            if any(_contains(t, f.key) for t in self.tokens):
+                return True
+            # a quote given loosely: most of its words, in one sentence
+            content = [w for w in f.key if w not in STOPWORDS]
+            for text in self.texts:
+                for a, b in sentence_spans(text):
+                    toks = set(norm_tokens(text[a:b]))
+                    if content and sum(w in toks for w in content) >= 0.8 * len(content):
+                        return True
+            return False
+        # names: the whole name, or its last word (a surname alone) unless the text names someone else
+        # with that surname and never this one ("Boris Johnson" is not "Mike Johnson"); an acronym is
+        # there when what it stands for is ("CDC": "Centers for Disease Control")
+        key = tuple(w for w in f.key if w not in TITLES) or f.key
+        if any(_contains(t, key) for t in self.tokens):
+            return True
+        if re.fullmatch(r"[A-Z]{2,6}s?", f.text.strip(".")):
+            return f.text.strip(".").rstrip("s").lower() in self._acronyms()
+        if len(key) == 1 or key[-1] not in self.vocab:
+            return False
+        if len(key) > 2:  # "International Monetary Fund": every word, not just "Fund"
+            return all(w in self.vocab for w in key)
+        if all(w in self.vocab for w in key) or f.text.split()[0].isupper():
+            return True  # every word is there, or the first is an acronym ("LGBTQ Pride" is a Pride event)
+        others = {a for a, b in self._capital_bigrams() if b == key[-1] and a not in TITLES and a not in _NOT_NAMES}
+        return not others or key[-2] in others
+
+    def missing(self, fs: list[Fact]) -> list[Fact]:
+        return [f for f in fs if not self.has(f)]
+
+
+_CLAUSE_END = {"and", "but", "while", "whereas", "or", "which", "who", "after", "before", "when"}
+
+
+def _figure_positions(toks: tuple[str, ...]) -> dict[str, list[int]]:
+    pos: dict[str, list[int]] = {}
+    for i, w in enumerate(toks):
+        if re.fullmatch(r"\d+(?:\.\d+)?", w):
+            pos.setdefault(w, []).append(i)
+    return pos
+
+
+def misplaced_figures(sentence: str, source: str, window: int = 5) -> list[str]:
+    """Figures the sentence ties to a word that the source ties to another figure: "45,100 soldiers were
+    injured" where the source says "killed 45,100 soldiers and injured another 390,000". For each figure of
+    the sentence, the verbs next to it (words in -ed: killed, injured, arrested: what the figure counts) are
+    looked up in each source sentence that has the figure; one nearer to a different figure there than to
+    this one makes it a misplaced figure."""
+    stoks = norm_tokens(sentence)
+    wrong = []
+    for n, places in _figure_positions(stoks).items():
+        # what the figure counts: the words after it up to the end of its clause ("45,100 soldiers were
+        # injured"), or the verb just before it ("killed 45,100")
+        near = set()
+        for i in places:
+            for j in range(i + 1, min(len(stoks), i + 8)):
+                if stoks[j] in _CLAUSE_END or stoks[j].isdigit():
+                    break
+                near.add(stoks[j])
+            for j in range(i - 1, max(-1, i - 3), -1):
+                if stoks[j] in _CLAUSE_END or stoks[j].isdigit():
+                    break
+                near.add(stoks[j])
+        near = {w for w in near if w.endswith("ed") and w not in STOPWORDS and len(w) > 3}
+        verdicts = []
+        for a, b in sentence_spans(source):
+            ptoks = norm_tokens(source[a:b])
+            figs = _figure_positions(ptoks)
+            if n not in figs or len(figs) < 2:
+                continue
+            bad = False
+            for w in near:
+                for wi in (i for i, t in enumerate(ptoks) if t == w):
+                    dn = min(abs(wi - i) for i in figs[n])
+                    do = min(abs(wi - i) for m, ps in figs.items() if m != n for i in ps)
+                    if do < dn:
+                        bad = True
+            verdicts.append(bad)
+        if verdicts and all(verdicts):
+            wrong.append(n)
+    return wrong
+
+
+# -- who said it ---------------------------------------------------------------------------------
+
+SPEECH = (r"said|says|say|wrote|writes|write|told|tells|added|adds|noted|notes|stated|states|claimed|claims|"
+          r"argued|argues|warned|warns|explained|explains|insisted|insists|asked|asks|replied|posted|tweeted|"
+          r"announced|announces|declared|declares|suggested|suggests|thinks|think|thought|believes|believe|"
+          r"believed|stressed|emphasized|emphasised|acknowledged|admitted|recalled|remarked|continued|"
+          r"indicated|indicates|confirmed|confirms|described|describes|called|calls|criticized|criticised|"
+          r"praised|urged|urges|predicted|promised|vowed|pledged|mentioned|countered|remarked|responded|estimated|"
+          r"signaled|signalled|expressed|assured|cautioned|conceded|reiterated")
+_PRONOUN = r"[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I"
+_NAME_PAT = r"(?:[A-Z][\w'’.\-]*(?:\s+(?:of|de|al|bin|von|van)?\s*[A-Z][\w'’.\-]*)*)"
+_QUOTE_CHARS = "\"“”"
+# "…," he wrote / "…," Trump said / "…," said Trump / Trump said … / according to Trump
+_AFTER_QUOTE = re.compile(rf"[”\"],?\s+(?:(?P<pro>{_PRONOUN})|(?P<name>{_NAME_PAT}|the [a-z][\w\s]{{0,40}}?))\s+"
+                          rf"(?:has |had |also |later |then )?(?:{SPEECH})\b")
+_SAID_NAME = re.compile(rf"[”\"],?\s+(?:{SPEECH})\s+(?P<name>(?:the\s+)?{_NAME_PAT})")
+# "criticism from Zelensky, who expressed …", "remarks by Peskov"
+_FROM = re.compile(rf"\b(?:criticism|comments?|remarks?|warnings?|statements?|praise|concerns?|objections?|"
+                   rf"reaction|response|pushback) (?:from|by) (?P<name>{_NAME_PAT})")
+_WHO = re.compile(rf"(?P<name>{_NAME_PAT}),? who (?:has |had |also )?(?:{SPEECH})\b")
+_ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<name>{_NAME_PAT})")
+_SUBJECT = re.compile(rf"(?:^|[,;]\s+|\bwhile\s+|\band\s+)(?:(?P<pro>{_PRONOUN})|(?P<name>{_NAME_PAT}))(?:,[^,]{{1,80}},)?\s+"
+                      rf"(?:has |had |also |later |then |previously |reportedly |recently |once )?(?:{SPEECH})\b")
+_CLAIM = re.compile(rf"^(?:[Aa]ccording to (?P<acc>{_NAME_PAT}),?\s)|^(?P<name>{_NAME_PAT})(?:,[^,]{{1,80}},)?\s+"
+                    rf"(?:has |had |also |reportedly |previously )?(?:{SPEECH})\b")
+
+
+def _person(name: str) -> str | None:
+    """The name without role words, or None when nothing is left ("the president")."""
+    parts = [p for p in _name_parts(name) if p.lower() not in DEMONYMS]
+    return parts[-1] if parts else None
+
+
+def _subject_name(sentence: str) -> str | None:
+    """The first person-like name a sentence mentions, possessives and countries left out (its subject,
+    usually): who "he" in the next sentence refers to."""
+    for m in _CAP_RUN.finditer(sentence):
+        if re.match(r"['’]s\b", sentence[m.end():m.end() + 2]):
+            continue
+        for n in _name_parts(m.group()):
+            n = re.sub(r"['’]s$", "", n)
+            toks = norm_tokens(n)
+            if (toks and len(n) > 2 and toks[0] not in DEMONYMS.values() and n.lower() not in DEMONYMS
+                    and not all(t in _NOT_NAMES for t in toks)):
+                return n
+    return None
+
+
+def _explicit_speaker(sentence: str) -> tuple[str | None, bool]:
+    """(speaker named in the sentence, whether it attributes speech at all: a pronoun counts)."""
+    for pat in (_AFTER_QUOTE, _SAID_NAME, _ACCORDING, _FROM, _WHO):
+        m = pat.search(sentence)
+        if m:
+            gd = m.groupdict()
+            if gd.get("name") and not gd["name"].lower().startswith("the "):
+                p = _person(gd["name"])
+                if p:
+                    return p, True
+            return None, True
+    m = _SUBJECT.search(sentence)
+    if m:
+        if m.group("name"):
+            p = _person(m.group("name"))
+            if p:
+                return p, True
+        return None, True
+    return None, False
+
+
+def _opens_quote(sentence: str) -> bool:
+    """Does a quotation that starts in this sentence go on after it?"""
+    return sentence.count("“") > sentence.count("”") or sentence.count('"') % 2 == 1
+
+
+def speaker(sentence: str, before: list[str] = (), after: list[str] = ()) -> str | None:
+    """Who the quote or statement in ``sentence`` is attributed to, resolved through its neighbours:
+    ``before`` holds the preceding sentences (nearest last), ``after`` the following ones. "…, he wrote"
+    is the person named in the sentence before; a quotation that goes on into the next sentences belongs
+    to whoever is named where it closes ("…,” Trump stated.")."""
+    name, attributes = _explicit_speaker(sentence)
+    if name:
+        return name
+    quoted = any(c in sentence for c in _QUOTE_CHARS)
+    if quoted and not attributes and not re.match(r"^\s*[\"“]", sentence):
+        lead = _lead_name(sentence)
+        if lead:
+            return lead
+    if not attributes and quoted and _opens_quote(sentence):
+        for i, nxt in enumerate(after[:3]):
+            n2, a2 = _explicit_speaker(nxt)
+            if a2:
+                return n2 or _resolve_back(list(before))
+            if any(c in nxt for c in "”\""):
+                break  # the quotation closed without saying who spoke
+    if not attributes and not quoted:
+        return None
+    return _resolve_back(list(before))
+
+
+def _resolve_back(before: list[str]) -> str | None:
+    """The person the nearest preceding sentence is about: its named speaker, else its subject, unless it
+    is itself about "he"/"she" or said by them (then the one before)."""
+    for s in reversed(before[-5:]):
+        if len(s.split()) <= 3:
+            continue  # a dateline or heading ("CNN —"), not someone speaking
+        n, attributes = _explicit_speaker(s)
+        if n:
+            return n
+        if attributes or re.match(r"^[\"“‘']?(He|She|They|His|Her|Their)\b", s.strip()):
+            continue
+        subj = _subject_name(s)
+        if subj:
+            return _person(subj) or subj
+    return None
+
+
+def _lead_name(sentence: str) -> str | None:
+    """The subject of a sentence that quotes someone without a "said": the first name before the quote
+    that is not a possessive ("Zelensky, however, countered …, remarking, “…”")."""
+    head = re.split(r"[\"“]", sentence, maxsplit=1)[0]
+    for m in _CAP_RUN.finditer(head):
+        if re.match(r"['’]s\b", head[m.end():m.end() + 2]):
+            continue
+        for p in _name_parts(m.group()):
+            p = re.sub(r"['’]s$", "", p)
+            if norm_tokens(p) and not all(t in _NOT_NAMES for t in norm_tokens(p)) and p.lower() not in DEMONYMS:
+                return _person(p) or p
+    return None
+
+
+def speaker_in(text: str, a: int, b: int) -> str | None:
+    """The speaker of the sentence at ``text[a:b]`` with the sentences around it in ``text``."""
+    spans = sentence_spans(text)
+    idx = next((i for i, (x, y) in enumerate(spans) if x <= a < y or (a <= x < b)), None)
+    if idx is None:
+        return speaker(text[a:b])
+    return speaker(text[spans[idx][0]:spans[idx][1]], [text[x:y] for x, y in spans[max(0, idx - 5):idx]],
+                   [text[x:y] for x, y in spans[idx + 1:idx + 4]])
+
+
+def referent_in(text: str, a: int, b: int) -> str | None:
+    """Whom a sentence that opens with "He"/"She" is about: the person the sentences before it name."""
+    spans = sentence_spans(text)
+    idx = next((i for i, (x, y) in enumerate(spans) if x <= a < y or (a <= x < b)), None)
+    if idx is None or not re.match(r"^[\"“‘']?(He|She|His|Her)\b", text[spans[idx][0]:spans[idx][1]]):
+        return None
+    return _resolve_back([text[x:y] for x, y in spans[max(0, idx - 3):idx]])
+
+
+def _in_article(p, a: int, b: int, article_text, fn):
+    text = article_text(p.file) if article_text and getattr(p, "file", None) else None
+    cs = getattr(p, "clean_start", None)
+    if text and cs is not None and text[cs + a:cs + b] == p.text[a:b]:
+        return fn(text, cs + a, cs + b)
+    return fn(p.text, a, b)
+
+
+def passage_referent(p, a: int, b: int, article_text=None) -> str | None:
+    """``referent_in`` for a passage sentence, read in its whole article when known."""
+    return _in_article(p, a, b, article_text, referent_in)
+
+
+def passage_speaker(p, a: int, b: int, article_text=None) -> str | None:
+    """Who the sentence ``p.text[a:b]`` of a passage is attributed to, read in its whole article when
+    ``article_text(file)`` gives it (the speaker may be named before the passage begins)."""
+    return _in_article(p, a, b, article_text, speaker_in)
+
+
+def claimed_speaker(sentence: str) -> str | None:
+    """Whom an answer sentence says spoke: "X said / thinks / wrote …", "According to X, …"."""
+    opens_quoted = sentence.strip()[:1] in _QUOTE_CHARS
+    m = None if opens_quoted else _CLAIM.search(sentence.strip())
+    if not m:
+        m2 = _AFTER_QUOTE.search(sentence) or _SAID_NAME.search(sentence)
+        if m2 and m2.groupdict().get("name"):
+            return _person(m2.group("name"))
+        return None
+    n = m.group("acc") or m.group("name")
+    return _person(n) if n else None
+
+
+def same_person(a: str, b: str) -> bool:
+    """Two names of one person: the surname (last word) agrees, and first names, when both are given,
+    agree too."""
+    ka = [w for w in norm_tokens(a) if w not in TITLES]
+    kb = [w for w in norm_tokens(b) if w not in TITLES]
+    if not ka or not kb:
+        return False
+    if ka[-1] != kb[-1]:
+        return bool(set(ka) & set(kb)) and (len(ka) == 1 or len(kb) == 1) and (ka[0] == kb[-1] or kb[0] == ka[-1])
+    return len(ka) == 1 or len(kb) == 1 or ka[0] == kb[0]
+
+
+WHO_SAID = re.compile(r"\bwho\b[^?]{0,40}\b(said|says|say|wrote|writes|told|stated|claimed|argued|warned|"
+                      r"described|called|posted|tweeted|declared|remarked|added|noted|is quoted|was quoted)\b|"
+                      r"\bwhose words\b|\bwho is (the )?speak", re.I)
+
+
+def is_who_said(question: str) -> bool:
+    return bool(WHO_SAID.search(question))

@@ -1,0 +1,160 @@
+"""Facts, speakers and the premise check: normalisation, who said what in the seed articles, false premises
+named instead of answered."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.facts import (Source, claimed_speaker, facts, is_who_said, misplaced_figures, norm_tokens, same_person,
+                      speaker_in)
+from qa.text import sentence_spans
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.mark.parametrize("a,b", [
+    ("Feb. 7", "February 7"), ("February 7th", "Feb 7"), ("5%", "5 percent"), ("five per cent", "5%"),
+    ("Zelensky", "Zelenskyy"), ("Zelenskiy", "ZELENSKY"), ("Ukraine's", "Ukraine"), ("U.S.", "United States"),
+    ("the US", "the U. S."), ("45,100", "45100"), ("Ukrainian", "Ukraine"), ("American", "U.S."),
+    ("Sept. 3", "September 3"), ("Dmitriy", "Dmitry"),
+])
+def test_normalisation_makes_spellings_equal(a, b):
+    assert norm_tokens(a) == norm_tokens(b)
+
+
+def test_dates_in_either_order_are_one_fact():
+    assert [f.key for f in facts("on 7 February")] == [f.key for f in facts("on Feb. 7th")] == [("february", "7")]
+
+
+@pytest.mark.parametrize("a,b", [("Feb. 7", "Feb. 9"), ("5%", "50%"), ("Zelensky", "Zelinsky"), ("Russia", "Belarus")])
+def test_normalisation_keeps_different_facts_apart(a, b):
+    assert norm_tokens(a) != norm_tokens(b)
+
+
+def test_facts_of_a_question():
+    got = {(f.kind, f.text) for f in facts(
+        'Did Ukrainian President Volodymyr Zelenskyy tell Elon Musk on Feb. 9 in Kyiv that "the deal is done" '
+        "and that 12% of the minerals were sold in March 2022?")}
+    assert got >= {("name", "Volodymyr Zelenskyy"), ("name", "Elon Musk"), ("date", "Feb. 9"), ("name", "Kyiv"),
+                   ("quote", "the deal is done"), ("number", "12%"), ("date", "March 2022")}
+    assert not any(k == "name" and t in ("Did", "President", "Ukrainian") for k, t in got)  # openers, role words
+
+
+def test_names_found_with_normalisation_and_not_confused():
+    src = Source(["Japanese Prime Minister Shigeru Ishiba met Trump on February 7 at the White House. "
+                  "Boris Johnson spoke. Ukraine holds about 5% of the world's critical raw materials. "
+                  "The International Fund said so."])
+
+    def has(text):
+        return all(src.has(f) for f in facts(f"x {text} y"))
+
+    assert has("Feb. 7") and has("7 February") and has("Ishiba") and has("Shigeru Ishiba") and has("five percent")
+    assert has("Boris Johnson") and has("Johnson") and has("White House")
+    assert not has("Mike Johnson")  # the articles' Johnson is someone else
+    assert not has("Feb. 9") and not has("12%") and not has("International Monetary Fund")
+
+
+def _sentence(file: str, start: str) -> tuple[str, int, int]:
+    from qa.corpus import parse
+
+    text = parse(file, (SEEDS / file).read_bytes()).text
+    a = text.index(start)
+    b = next(y for x, y in sentence_spans(text) if x <= a < y)
+    return text, a, b
+
+
+@pytest.mark.parametrize("file,start,who", [
+    # the speaker is named in the sentence before: "…,” he stated."
+    ("002_d89352816586c04e.txt", "“Zelenskyy has already indicated", "Keith Kellogg"),
+    ("002_d89352816586c04e.txt", "We have a solid action plan", "Kellogg"),
+    ("002_d89352816586c04e.txt", "“We don’t know yet what he means", "Peskov"),
+    # a quotation over three sentences, attributed where it closes
+    ("000_eb52613fceb0bc2a.txt", "\"They have underground assets", "Trump"),
+    ("003_e735657bf45baaa7.txt", "Mylovanov, a former Ukrainian economy minister, noted", "Mylovanov"),
+])
+def test_speaker_resolved_through_neighbours(file, start, who):
+    text, a, b = _sentence(file, start)
+    assert same_person(speaker_in(text, a, b) or "", who), speaker_in(text, a, b)
+
+
+def test_claimed_speaker_and_who_said():
+    assert claimed_speaker("Zelensky said the deal was good.") == "Zelensky"
+    assert claimed_speaker("According to Kaja Kallas, Europe must agree.") == "Kaja Kallas"
+    assert claimed_speaker("Russian President Vladimir Putin has warned against it.") == "Vladimir Putin"
+    assert claimed_speaker("The deal was signed in Washington.") is None
+    assert is_who_said('Who said "we want assurances on that"?') and is_who_said("Who wrote that Russia could not match it?")
+    assert not is_who_said("Who is Trump's special envoy for Ukraine?")
+    assert same_person("Zelenskyy", "Volodymyr Zelensky") and not same_person("Mike Johnson", "Boris Johnson")
+
+
+def test_a_figure_tied_to_the_wrong_word():
+    src = ("According to figures that Zelenskyy quoted in a newly published interview, the fighting in Ukraine has "
+           "killed at least 45,100 Ukrainian soldiers and injured another 390,000.")
+    assert misplaced_figures("45,100 Ukrainian soldiers were injured in the fighting.", src) == ["45100"]
+    assert misplaced_figures("The fighting killed 45,100 Ukrainian soldiers.", src) == []
+    assert misplaced_figures("It killed 45,100 soldiers and injured 390,000.", src) == []
+
+
+# -- the premise check, through the engine --------------------------------------------------------
+
+def test_absent_person_named_and_nearest_passage_cited(seeds_engine):
+    a = seeds_engine.ask("What does Elon Musk think of the minerals deal?", backend="extractive")
+    assert a.abstained and a.text.startswith("The articles don't mention Elon Musk. The closest they come: ")
+    assert a.premise["absent"] == ["Elon Musk"] and a.premise["nowhere"] == ["Elon Musk"]
+    assert len(a.citations) == 1 and "Musk" not in a.citations[0].quote
+    src = (SEEDS / a.citations[0].file).read_text(encoding="utf-8")
+    assert re.sub(r"\s+", " ", src[a.citations[0].start:a.citations[0].end]) == re.sub(r"\s+", " ", a.citations[0].quote)
+    assert a.sentences[1].cites == [a.citations[0].n]
+
+
+@pytest.mark.parametrize("question,absent", [
+    ("Which Japanese prime minister met Trump at the White House on February 9?", "February 9"),
+    ("How many Ukrainian soldiers has the fighting killed, according to figures Zelenskyy gave to Bloomberg?", "Bloomberg"),
+    ('Who said "we will never sign a deal with the devil"?', "we will never sign a deal with the devil"),
+])
+def test_false_premises_of_each_kind_declined(seeds_engine, question, absent):
+    a = seeds_engine.ask(question, backend="extractive")
+    assert a.abstained and a.premise["absent"] == [absent], a.premise
+
+
+def test_answerable_questions_pass_the_premise_check(seeds_engine):
+    """The real twins of the false premises: same wording, facts the articles state."""
+    for q in ("Which Japanese prime minister met Trump at the White House on Feb. 7?",
+              "What share of the world's critical raw materials does Ukraine hold, about five percent?",
+              "What did Zelensky say about security guarantees?"):
+        a = seeds_engine.ask(q, backend="extractive")
+        assert not a.premise["absent"] and not a.abstained, (q, a.premise)
+
+
+def test_trap_set_declined_and_controls_kept(seeds_engine, tmp_path):
+    """eval/seeds-traps.jsonl with the extractive backend: the false premises are declined naming what is
+    absent, the close controls are not declined."""
+    from qa import evaluate
+
+    rep = evaluate.evaluate(seeds_engine, ROOT / "eval" / "seeds-traps.jsonl", backend="extractive", progress=False)
+    o = rep["overall"]
+    traps = [i for i in rep["items"] if i["expected_absent"]]
+    assert len(traps) >= 40 and len(rep["items"]) - len(traps) >= 40
+    assert o["traps_declined_named"] >= 0.9 and o["premise_declined_answerable"] <= 0.05, o
+    md = evaluate.to_markdown(rep)
+    assert "## Premise check on false-premise questions" in md and "declined, named" in md
+
+
+def test_labelled_unsupported_rate_reported(seeds_engine, tmp_path):
+    """Where hand labels exist for a run's sentences, the report gives the labelled rate next to the
+    verifier's own."""
+    from qa import evaluate
+
+    q = "What share of the world's critical raw materials does Ukraine hold?"
+    a = seeds_engine.ask(q, backend="extractive")
+    labels = tmp_path / "verify-labels-x.jsonl"
+    labels.write_text(json.dumps({"question": q, "sentence": a.sentences[0].text, "supported": False}) + "\n")
+    qs = tmp_path / "q.jsonl"
+    qs.write_text(json.dumps({"id": "a", "question": q, "answers": ["5%"], "gold_files": []}) + "\n")
+    rep = evaluate.evaluate(seeds_engine, qs, backend="extractive", progress=False, label_files=[labels])
+    o = rep["overall"]
+    assert o["unsupported_rate"] == 0.0 and o["unsupported_rate_labelled"] == 1.0 and o["labelled_coverage"] == 1.0
+    assert "| unsupported (labelled) | 1.000 |" in evaluate.to_markdown(rep)
