@@ -7,6 +7,7 @@ project: the benchmark copies the articles into a git-ignored scratch folder (``
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -336,35 +337,134 @@ def run_budget(args) -> int:
     return 0
 
 
+def resolve_label_passages(rows: list[dict], corpora: list[Path]) -> list[dict]:
+    """Labels of benchmark answers cite their passages by reference (file, clean_start, clean_end), since
+    the benchmark's articles are not ours to copy: read the text back from the article folders."""
+    from .corpus import parse
+
+    docs: dict[str, object] = {}
+    out = []
+    for r in rows:
+        ok = True
+        for p in r["passages"]:
+            if "text" in p:
+                continue
+            f = p["file"]
+            if f not in docs:
+                path = next((c / f for c in corpora if (c / f).is_file()), None)
+                docs[f] = parse(f, path.read_bytes()) if path else None
+            d = docs[f]
+            if d is None:
+                ok = False
+                break
+            p["title"], p["text"] = d.title, d.text[p["clean_start"]:p["clean_end"]]
+        if ok:
+            out.append(r)
+    return out
+
+
+def load_label_rows(paths: list[Path], corpora: list[Path]) -> list[dict]:
+    rows = [json.loads(line) for path in paths for line in Path(path).read_text().splitlines() if line.strip()]
+    return resolve_label_passages(rows, corpora)
+
+
+def verifier_agreement(v, rows: list[dict]) -> dict:
+    """The verifier's verdicts against hand labels: how many unsupported sentences it flags (recall) and
+    how many of its flags are right (precision)."""
+    tp = fp = fn = tn = 0
+    for r in rows:
+        ok, _ = v.labelled_verdict(r)
+        if not ok and not r["supported"]:
+            tp += 1
+        elif not ok:
+            fp += 1
+        elif not r["supported"]:
+            fn += 1
+        else:
+            tn += 1
+    return {"rows": len(rows), "unsupported": tp + fn, "flagged": tp + fp, "recall": tp / max(1, tp + fn),
+            "precision": tp / max(1, tp + fp), "agreement": (tp + tn) / max(1, len(rows)), "false_flags": fp}
+
+
 def run_verify(args) -> int:
-    """Agreement of the sentence verifier with hand labels, per threshold. The labels file holds answer
-    sentences generated on RTQA dev, each with the passages it cited and whether they support it
-    (JSON lines: sentence, cited, passages [{title, text}], supported); it quotes the benchmark articles,
-    so it stays in the git-ignored work folder."""
+    """The sentence verifier (grounding, attribution, support) against hand labels, per support threshold.
+    Labels are read from eval/verify-labels*.jsonl; those of benchmark answers cite their passages by
+    reference, read back from ``--corpus`` folders (default WORK/rtqa601)."""
+    from .corpus import parse
     from .embedding import Embedder
     from .verify import Verifier
 
-    path = Path(args.labels or Path(args.work) / "verify-labels.jsonl")
-    if not path.exists():
-        print(f"error: no labels at {path}", file=sys.stderr)
+    paths = args.labels or sorted(Path("eval").glob("verify-labels*.jsonl"))
+    corpora = [Path(c) for c in args.corpus] or [Path(args.work) / "rtqa601", Path("seeds")]
+    rows = load_label_rows(paths, corpora)
+    if not rows:
+        print(f"error: no labels in {paths}", file=sys.stderr)
         return 2
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    v = Verifier(Embedder())
-    scores, labels = [], []
-    for r in rows:
-        scores.append(v.labelled_support(r))
-        labels.append(bool(r["supported"]))
-    print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences "
-          f"({sum(labels)} supported, {len(labels) - sum(labels)} not)")
-    print(f"  {'threshold':>9} {'agreement':>10} {'flagged':>8} {'missed unsupported':>19}")
+
+    def article_text(f: str):
+        path = next((c / f for c in corpora if (c / f).is_file()), None)
+        return parse(f, path.read_bytes()).text if path else None
+
+    emb = Embedder()
+    print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences from {len(paths)} files "
+          f"({sum(r['supported'] for r in rows)} supported, {sum(not r['supported'] for r in rows)} not)")
+    print(f"  {'threshold':>9} {'agreement':>10} {'flagged':>8} {'recall (unsupported)':>21} {'precision':>10}")
     for t in args.thresholds:
-        pred = [s >= t for s in scores]
-        agree = sum(p == lab for p, lab in zip(pred, labels)) / len(labels)
-        missed = sum(p and not lab for p, lab in zip(pred, labels))
-        print(f"  {t:>9.2f} {agree:>10.3f} {sum(not p for p in pred):>8} {missed:>19}")
+        a = verifier_agreement(Verifier(emb, t, article_text), rows)
+        print(f"  {t:>9.2f} {a['agreement']:>10.3f} {a['flagged']:>8} {a['recall']:>21.3f} {a['precision']:>10.3f}")
+    by_source: dict[str, list[dict]] = {}
+    for r in rows:
+        by_source.setdefault(r.get("source", "?").split(" ")[0], []).append(r)
+    from .config import load_settings
+
+    t = load_settings().verify_threshold
+    print(f"\n  at the configured threshold {t}, per source:")
+    for src, rs in sorted(by_source.items()):
+        a = verifier_agreement(Verifier(emb, t, article_text), rs)
+        print(f"  {src:<12} {a['rows']:>4} rows {a['unsupported']:>4} unsupported  recall {a['recall']:.3f}  "
+              f"precision {a['precision']:.3f}")
+    return 0
+
+
+def run_labels(args) -> int:
+    """Export the answer sentences of eval reports that have no hand label yet, for labelling by reading:
+    each shipped sentence and each sentence of the LLM's draft (before repair), with the passages it
+    cited (all of them when it cited none). The labeller fills ``supported`` (true/false)."""
+    from . import evaluate
+    from .text import sentence_spans
+    from .verify import MARKER, no_claim
+
+    labels = evaluate.load_labels(sorted(Path("eval").glob("verify-labels*.jsonl")))
+    seen = set(labels)
+    out = []
+    for rep_path in args.reports:
+        rep = json.loads((Path(rep_path) / "report.json" if Path(rep_path).is_dir() else Path(rep_path)).read_text())
+        name = rep["meta"]["name"]
+        for it in rep["items"]:
+            passages = {p["n"]: p for p in it.get("passages", [])}
+            found = [("shipped", s["text"]) for s in it.get("sentences", [])]
+            if it.get("draft"):
+                d = it["draft"]
+                found += [("draft", d[a:b]) for a, b in sentence_spans(d)]
+            for stage, text in found:
+                body = MARKER.sub("", text).strip()
+                key = evaluate.sentence_key(it["question"], text)
+                if no_claim(body) or key in seen or "The closest they come" in text:
+                    continue
+                seen.add(key)
+                cites = [int(n) for n in re.findall(r"\[(\d+)\]", text) if int(n) in passages]
+                cited = [passages[n] for n in cites] or list(passages.values())
+                out.append({"id": it["id"], "source": name, "stage": stage, "question": it["question"],
+                            "sentence": body, "cited": bool(cites),
+                            "passages": [{k: p[k] for k in ("file", "clean_start", "title", "text")} for p in cited],
+                            "supported": None})
+    with open(args.out, "w", encoding="utf-8") as f:
+        for r in out:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"{len(out)} sentences to label -> {args.out}")
     return 0
 
 
 def main(args) -> int:
     return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
-            "budget": run_budget, "verify": run_verify}[args.what](args)
+            "budget": run_budget, "verify": run_verify, "labels": run_labels}[args.what](args)

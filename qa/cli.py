@@ -62,6 +62,10 @@ def _print_answer(answer, out=sys.stdout):
     unsupported = [s for s in answer.sentences if s.supported is False]
     for s in unsupported:
         print(f"  ! not supported by its sources: {s.text}", file=out)
+    if answer.repairs:  # what streamed was the draft; this is what verification made of it
+        print(f"  corrected after checking the sources: {answer.text}", file=out)
+        for r in answer.repairs:
+            print(f"    - {r['kind']}: {r['before']} ({'; '.join(r['why'])})", file=out)
     if answer.notice:
         print(f"  note: {answer.notice}", file=out)
     print(f"\n({answer.backend}; {answer.timings.get('total_ms', 0):.0f} ms)", file=out)
@@ -169,7 +173,7 @@ def cmd_eval(args) -> int:
     o = rep["overall"]
     print(f"report: {out}/report.md")
     for m in evaluate.HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
-        print(f"  {m:<22} {evaluate._fmt(o.get(m))}")
+        print(f"  {evaluate.LABELS.get(m, m):<28} {evaluate._fmt(o.get(m))}")
     if "judged_faithfulness (LLM-judged)" in o:
         print(f"  judged_faithfulness (LLM-judged) {evaluate._fmt(o['judged_faithfulness (LLM-judged)'])}")
     failures = [i for i in rep["items"] if not i["passed"]]
@@ -229,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks that print figures")
-    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify"])
+    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify", "labels"])
     s.add_argument("--bench-dir", type=Path, default=Path("../shared/bench/rtqa"), help="RTQA benchmark folder")
     s.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder for benchmark indexes")
     s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
@@ -239,7 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=0, help="answers: only the first N questions")
     s.add_argument("--baseline-n", type=int, default=8, help="answers: questions the (slow) naive baseline runs")
     s.add_argument("--budgets", type=int, nargs="+", default=[100, 200, 320, 480], help="budget: word-pieces to try")
-    s.add_argument("--labels", type=Path, help="verify: labelled sentences (default WORK/verify-labels.jsonl)")
+    s.add_argument("--labels", type=Path, nargs="+",
+                   help="verify: labelled sentences (default eval/verify-labels*.jsonl)")
+    s.add_argument("--corpus", type=Path, action="append", default=[],
+                   help="verify: folder of the articles that labels cite by reference (RTQA: WORK/rtqa601)")
+    s.add_argument("--reports", type=Path, nargs="+", help="labels: eval reports whose answer sentences to export")
+    s.add_argument("--out", type=Path, help="labels: where to write the sentences still to be labelled")
     s.add_argument("--thresholds", type=float, nargs="+", default=[0.40, 0.44, 0.46, 0.48, 0.50, 0.52, 0.55, 0.60],
                    help="verify: support thresholds to try")
     s.set_defaults(func=cmd_bench)

@@ -44,6 +44,7 @@ class Question:
     gold_files: list[str] = field(default_factory=list)
     choices: list[str] | None = None
     turns: list["Question"] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # a false-premise question: what the articles never mention
 
     @property
     def answerable(self) -> bool:
@@ -60,7 +61,7 @@ def parse_question(d: dict, line: int = 0) -> Question:
         return Question(qid, CONVERSATION, turns=turns)
     if "answers" in d or "gold_files" in d:
         return Question(qid, d.get("type", "fact"), d["question"], list(d.get("answers", [])),
-                        list(d.get("gold_files", [])), d.get("choices"))
+                        list(d.get("gold_files", [])), d.get("choices"), absent=list(d.get("absent", [])))
     if "answer" in d:  # RealTime QA
         return Question(qid, d.get("question_type", "fact"), d["question"], [d["answer"]],
                         list(d.get("evidence_files", [])), d.get("choices"))
@@ -100,9 +101,38 @@ class Item:
     metrics: dict
     timings: dict
     passed: bool
+    sentences: list[dict] = field(default_factory=list)  # shipped answer sentences (text, cites, supported, issues)
+    draft: str | None = None  # the LLM's text before verification and repair
+    repairs: list[dict] = field(default_factory=list)
+    premise: dict | None = None
+    passages: list[dict] = field(default_factory=list)  # as given to the answerer: n, file, title, text, clean_start
+    expected_absent: list[str] = field(default_factory=list)  # a trap's never-mentioned subject
 
 
-def _item(q: Question, qtype: str, answer, ranking: list[str], k: int) -> Item:
+def sentence_key(question: str, sentence: str) -> tuple[str, str]:
+    """How a hand label finds a sentence: the question and the sentence, markers dropped, normalised."""
+    from .facts import norm_tokens
+
+    return " ".join(norm_tokens(question)), " ".join(norm_tokens(_MARKER.sub("", sentence)))
+
+
+def load_labels(paths: list[Path]) -> dict[tuple[str, str], bool]:
+    """Hand labels (eval/verify-labels*.jsonl): (question, sentence) -> supported."""
+    out: dict[tuple[str, str], bool] = {}
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                if r.get("supported") is not None:
+                    out[sentence_key(r["question"], r["sentence"])] = bool(r["supported"])
+    return out
+
+
+def default_label_files() -> list[Path]:
+    return sorted(Path("eval").glob("verify-labels*.jsonl"))
+
+
+def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: dict | None = None) -> Item:
     gold = set(q.gold_files)
     passages = [p.file for p in answer.passages]
     cited = list(dict.fromkeys(c.file for c in answer.citations))
@@ -126,10 +156,32 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int) -> Item:
     sentences = [s for s in answer.sentences if not answer.abstained]
     m["sentences"] = len(sentences)
     m["unsupported"] = sum(1 for s in sentences if not s.cites or s.supported is False)
+    if labels:  # sentences a person read against their passages
+        verdicts = [labels.get(sentence_key(q.question, s.text)) for s in sentences]
+        m["labelled"] = sum(v is not None for v in verdicts)
+        m["labelled_unsupported"] = sum(v is False for v in verdicts)
+    declined = bool(answer.premise and answer.premise.get("absent"))
+    m["premise_declined"] = 1.0 if declined else 0.0
+    if q.absent:  # a trap: declined, naming what the articles never mention
+        m["absent_named"] = 1.0 if declined and any(named(a, answer.premise["absent"]) for a in q.absent) else 0.0
     passed = m["correct"] == 1.0
     return Item(q.id, qtype, q.question, answer.standalone or q.question, q.answers, q.gold_files, answer.text,
                 answer.abstained, answer.backend, cited, passages, ranking[:10], m,
-                {k_: round(v, 2) for k_, v in answer.timings.items()}, passed)
+                {k_: round(v, 2) for k_, v in answer.timings.items()}, passed,
+                sentences=[{"text": s.text, "cites": s.cites, "supported": s.supported, "issues": s.issues}
+                           for s in sentences],
+                draft=answer.draft, repairs=answer.repairs, premise=answer.premise,
+                passages=[{"n": i, "file": p.file, "title": p.title, "text": p.text, "clean_start": p.clean_start}
+                          for i, p in enumerate(answer.passages, 1)],
+                expected_absent=q.absent)
+
+
+def named(expected: str, absent: list[str]) -> bool:
+    """Does the premise check name ``expected`` (the trap's absent span) among what it found absent?"""
+    from .facts import norm_tokens
+
+    e = set(norm_tokens(expected))
+    return any(e & set(norm_tokens(a)) for a in absent)
 
 
 JUDGE_PROMPT = (
@@ -150,9 +202,10 @@ def judge_faithfulness(generator, answer) -> float | None:
 
 
 def run(engine, questions: list[Question], backend: str | None = None, k: int | None = None,
-        on_item: Callable[[], None] | None = None, judge=None) -> list[Item]:
+        on_item: Callable[[], None] | None = None, judge=None, labels: dict | None = None) -> list[Item]:
     """Ask every question (conversations turn by turn, with their history). ``judge``: a generator
-    whose verdicts give the LLM-judged faithfulness score."""
+    whose verdicts give the LLM-judged faithfulness score; ``labels``: hand labels of answer sentences
+    (``load_labels``), which give the labelled unsupported rate."""
     k = k or engine.settings.top_k
     items: list[Item] = []
 
@@ -160,7 +213,7 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
         answer = engine.ask(q.question, k=k, backend=backend, history=history)
         # the article ranking for the metrics comes from the same retrieval the answer used
         ranking = engine.retriever.search(answer.standalone or q.question, k=k).files if answer.passages else []
-        it = _item(q, qtype, answer, ranking, k)
+        it = _item(q, qtype, answer, ranking, k, labels)
         if judge is not None:
             it.metrics["judged_faithfulness"] = judge_faithfulness(judge, answer)
         history.append(Turn(q.question, answer.standalone or q.question, answer.text))
@@ -181,7 +234,11 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
 HEADLINE = [
     "accuracy", "answer_containment", "f1", "mc_accuracy", "hit@1", "hit@k", "mrr@10", "evidence_recall",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall", "unsupported_rate",
+    "unsupported_rate_labelled", "labelled_coverage", "traps_declined_named", "premise_declined_answerable",
 ]
+# how report.md names a metric where the key alone would hide who judged it
+LABELS = {"unsupported_rate": "unsupported (verifier)", "unsupported_rate_labelled": "unsupported (labelled)",
+          "labelled_coverage": "sentences with a hand label"}
 
 
 def summarize(items: list[Item]) -> dict:
@@ -205,6 +262,11 @@ def summarize(items: list[Item]) -> dict:
         "abstention_precision": rate(sum(1 for i in abstained if i.type == UNANSWERABLE), len(abstained)),
         "abstention_recall": rate(sum(1 for i in unanswerable if i.abstained), len(unanswerable)),
         "unsupported_rate": rate(sum(i.metrics["unsupported"] for i in items), sentences),
+        "unsupported_rate_labelled": rate(sum(i.metrics.get("labelled_unsupported", 0) for i in items),
+                                          sum(i.metrics.get("labelled", 0) for i in items)),
+        "labelled_coverage": rate(sum(i.metrics.get("labelled", 0) for i in items), sentences),
+        "traps_declined_named": mean(i.metrics.get("absent_named") for i in items),
+        "premise_declined_answerable": mean(i.metrics["premise_declined"] for i in answerable if i.expected),
     }
     if any("judged_faithfulness" in i.metrics for i in items):
         s["judged_faithfulness (LLM-judged)"] = mean(i.metrics.get("judged_faithfulness") for i in items)
@@ -239,7 +301,7 @@ def to_markdown(rep: dict) -> str:
         "| metric | value |",
         "|---|---|",
     ]
-    lines += [f"| {m} | {_fmt(o[m])} |" for m in HEADLINE]
+    lines += [f"| {LABELS.get(m, m)} | {_fmt(o[m])} |" for m in HEADLINE]
     if "judged_faithfulness (LLM-judged)" in o:
         lines.append(f"| judged_faithfulness (LLM-judged, {meta.get('judge', 'LLM')}) | {_fmt(o['judged_faithfulness (LLM-judged)'])} |")
     lines += ["", "## By question type", ""]
@@ -251,6 +313,16 @@ def to_markdown(rep: dict) -> str:
     lines += ["", "## Latency (ms)", "", "| stage | p50 | p95 |", "|---|---|---|"]
     for stage in ("retrieve", "first_token", "total"):
         lines.append(f"| {stage} | {_fmt(o[f'{stage}_p50_ms'])} | {_fmt(o[f'{stage}_p95_ms'])} |")
+    traps = [i for i in rep["items"] if "absent_named" in i["metrics"]]
+    if traps:
+        lines += ["", "## Premise check on false-premise questions", "",
+                  "| id | question | never mentioned | outcome | named as absent |", "|---|---|---|---|---|"]
+        for i in traps:
+            p = i.get("premise") or {}
+            outcome = ("declined, named" if i["metrics"]["absent_named"] else
+                       "declined, other" if p.get("absent") else "abstained" if i["abstained"] else "answered")
+            lines.append(f"| {i['id']} | {i['question']} | {', '.join(i.get('expected_absent') or []) or '–'} | "
+                         f"{outcome} | {', '.join(p.get('absent') or []) or '–'} |")
     failures = [i for i in rep["items"] if not i["passed"]]
     lines += ["", f"## Failures ({len(failures)})", ""]
     for i in failures:
@@ -261,6 +333,7 @@ def to_markdown(rep: dict) -> str:
             *([f"- rewritten: {i['standalone']}"] if i["standalone"] != i["question"] else []),
             f"- expected: {expected}; gold files: {', '.join(i['gold_files']) or '–'}",
             f"- answer: {i['answer']}",
+            *([f"- draft before repair: {i['draft']}"] if i.get("repairs") else []),
             f"- cited: {', '.join(i['cited_files']) or '–'}; retrieved: {', '.join(dict.fromkeys(i['retrieved_files'])) or '–'}",
             "",
         ]
@@ -364,14 +437,17 @@ def judge_generator(engine):
 
 
 def evaluate(engine, questions_file: Path, name: str | None = None, backend: str | None = None,
-             k: int | None = None, progress: bool = True, judge: bool = False) -> dict:
+             k: int | None = None, progress: bool = True, judge: bool = False,
+             label_files: list[Path] | None = None) -> dict:
     from tqdm import tqdm
 
     questions = load_questions(questions_file)
+    labels = load_labels(default_label_files() if label_files is None else label_files)
     engine.ask("warm-up question", backend=backend)  # lazy loading is not what the latencies measure
     t0 = time.perf_counter()
     with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
-        items = run(engine, questions, backend, k, on_item=lambda: bar.update(1), judge=judge_generator(engine) if judge else None)
+        items = run(engine, questions, backend, k, on_item=lambda: bar.update(1),
+                    judge=judge_generator(engine) if judge else None, labels=labels)
     meta = {
         "name": name or Path(questions_file).stem,
         "questions_file": str(questions_file),
@@ -380,5 +456,6 @@ def evaluate(engine, questions_file: Path, name: str | None = None, backend: str
         "corpus": str(engine.settings.corpus_dir),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 1),
+        "labels": len(labels),
     }
     return report(items, meta)

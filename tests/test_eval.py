@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,6 @@ def test_eval_on_another_corpus_leaves_the_main_index(tmp_path, monkeypatch, see
     q.write_text(json.dumps({"id": "a", "question": "When did the lithium mine in Shevchenko open?",
                              "answers": ["Monday"], "gold_files": ["a.txt"]}) + "\n")
     assert main(["eval", str(q), "--corpus", str(other), "-q", "--reports", str(tmp_path / "r")]) == 0
-    assert "accuracy               1.000" in capsys.readouterr().out
+    assert re.search(r"^  accuracy +1\.000$", capsys.readouterr().out, re.M)
     main_files = [f["file"] for f in Engine(load_settings()).index.files()]
     assert len(main_files) == 5 and "a.txt" not in main_files

@@ -274,17 +274,71 @@ def test_weak_evidence_answer_shown_only_when_verified(local_engine, reply, show
 
 
 def test_verifier_agrees_with_hand_labels(embedder):
-    """eval/verify-labels.jsonl: answers the 1.5B model gave on the seeds set, sentence by sentence, with the
-    passages they cited and a hand label. The verifier rarely flags a supported sentence, and catches some
-    of the unsupported ones (entity swaps within a true passage are beyond it)."""
+    """eval/verify-labels.jsonl: answer sentences the local 1.5B model wrote on the seeds sets, with the passages
+    they cited and a label given by reading them. The verifier (grounding, attribution, support) must keep
+    catching the unsupported ones it catches today without flagging more supported ones: a regression
+    test at the measured figures (qa bench verify prints them)."""
     import json
+
+    from qa.bench import verifier_agreement
+    from qa.corpus import parse
 
     rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "eval" / "verify-labels.jsonl")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
-    v = Verifier(embedder, load_settings().verify_threshold)
-    pred = [v.labelled_support(r) >= v.threshold for r in rows]
-    labels = [r["supported"] for r in rows]
-    agree = sum(p == lab for p, lab in zip(pred, labels)) / len(rows)
-    false_flags = sum(lab and not p for p, lab in zip(pred, labels)) / sum(labels)
-    caught = sum(not lab and not p for p, lab in zip(pred, labels)) / (len(rows) - sum(labels))
-    assert len(rows) >= 100 and agree >= 0.80 and false_flags <= 0.05 and caught >= 0.25, (agree, false_flags, caught)
+    v = Verifier(embedder, load_settings().verify_threshold, lambda f: parse(f, (SEEDS / f).read_bytes()).text)
+    a = verifier_agreement(v, rows)
+    assert a["rows"] >= 200 and a["unsupported"] >= 40, a
+    assert a["recall"] >= RECALL_FLOOR and a["precision"] >= PRECISION_FLOOR, a
+
+
+# measured on eval/verify-labels.jsonl when it was last grown, minus a little (see the closing figures in README)
+RECALL_FLOOR, PRECISION_FLOOR = 0.50, 0.65
+
+
+Q_ASSETS = "Who said they have underground assets?"
+
+
+def _forced(engine, question: str, reply: str):
+    """The small model made to say ``reply`` on the real evidence for ``question`` (strong evidence)."""
+    from qa.answer import ExtractiveAnswerer, evidence_support
+    from qa.llm import GenerativeAnswerer
+
+    base = engine.answerer("local")
+    passages = engine.retrieve(question)
+    support = evidence_support(base.scorer.score(question, passages, None))
+    scorer = ExtractiveAnswerer(base.scorer.embedder, base.scorer._lexical, min(support - 0.01, base.scorer.threshold),
+                                article_text=engine.article_text)
+    ans = GenerativeAnswerer(base.gen, scorer, base.verifier, base.budget, 60, low=support - 0.1)
+    ans.messages = lambda q, ev: [
+        {"role": "system", "content": "You repeat text."},
+        {"role": "user", "content": f"Repeat exactly this sentence and nothing else: {reply}"}]
+    return ans, passages
+
+
+def test_fabricated_attribution_caught_and_repaired(local_engine):
+    """The model made to put Trump's words in Zelensky's mouth: the verifier finds who the article says spoke
+    ("…," Trump stated, two sentences on), and the shipped answer names Trump; the change is listed."""
+    ans, passages = _forced(local_engine, Q_ASSETS, "Zelensky said they have underground assets [1].")
+    final = list(ans.stream(Q_ASSETS, passages))[-1]
+    assert final.draft and "Zelensky" in final.draft
+    assert "Zelensky said" not in final.text and "Trump" in final.text, final.text
+    assert final.repairs and final.repairs[0]["kind"] in ("attribution", "rewritten")
+    assert any("Trump" in w for w in final.repairs[0]["why"]), final.repairs
+    assert all(s.supported for s in final.sentences)
+
+
+def test_wrong_figure_caught_and_repaired(local_engine):
+    """The model made to state a figure its passage does not give: the sentence does not ship as written;
+    the answer gives the passage's figure, and says what was changed."""
+    ans, passages = _forced(local_engine, Q_SHARE, "Ukraine holds about 12% of the world's critical raw materials [1].")
+    final = list(ans.stream(Q_SHARE, passages))[-1]
+    assert "12%" in final.draft and "12%" not in final.text and "5%" in final.text, final.text
+    assert final.repairs and "12%" in final.repairs[0]["before"] and "12%" in " ".join(final.repairs[0]["why"])
+    assert not final.abstained and all(s.supported for s in final.sentences)
+
+
+def test_false_premise_declined_before_the_llm(local_engine):
+    """Every backend: a question about someone the articles never mention is not sent to the model."""
+    a = local_engine.ask("What does Elon Musk think of the minerals deal?")
+    assert a.abstained and a.text.startswith("The articles don't mention Elon Musk.") and a.draft is None
+    assert a.backend.startswith("local:")
