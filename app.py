@@ -76,10 +76,42 @@ def md_esc(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
+_MARKS = re.compile(r"\s*\[\d+\]")
+
+
 def _marker_text(text: str, cites: list[int]) -> str:
     """A sentence with its [n] markers (the markers are put back after escaping the words)."""
     body = re.sub(r"\s*\[\d+\]", "", text).strip()
     return md_esc(body) + "".join(f" \\[{n}\\]" for n in cites)
+
+
+def _sources_block(a: dict) -> str:
+    """The cited files, one line each with their markers."""
+    by_file: dict[str, list] = {}
+    for c in a.get("citations") or []:
+        entry = by_file.setdefault(c["file"], [[], c["title"]])
+        if c["n"] not in entry[0]:
+            entry[0].append(c["n"])
+    if not by_file:
+        return ""
+    lines = [" ".join(f"\\[{n}\\]" for n in ns) + f" <code>{esc(f)}</code> {md_esc(t)}"
+             for f, (ns, t) in by_file.items()]
+    return "**Sources**  \n" + "  \n".join(lines)
+
+
+_REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped", "rewritten": "replaced by the passage's own words",
+                 "removed": "removed"}
+
+
+def _repairs_block(repairs: list[dict]) -> str:
+    """What verification changed in the LLM's answer, and why: visible, not silent."""
+    items = []
+    for r in repairs:
+        why = "; ".join(r.get("why") or [])
+        items.append(f'<li>✎ {esc(_REPAIR_KINDS.get(r["kind"], r["kind"]))}: <s>{esc(_MARKS.sub("", r["before"]))}</s>'
+                     + (f" ({esc(why)})" if why else "") + "</li>")
+    return f'<details class="qa-repairs"><summary>✎ {len(repairs)} sentence{"s" if len(repairs) > 1 else ""} of the ' \
+           f'LLM\'s draft corrected after checking the sources</summary><ul>{"".join(items)}</ul></details>'
 
 
 def render_answer(a: dict) -> str:
@@ -87,6 +119,13 @@ def render_answer(a: dict) -> str:
     parts: list[str] = []
     if a.get("message"):
         parts.append(md_esc(a["message"]))
+    elif a.get("abstained") and (a.get("premise") or {}).get("absent"):
+        # a false premise: what the articles never mention, then the closest thing they do say, cited
+        sentences = a.get("sentences") or []
+        parts.append(f'<span class="qa-abstain qa-premise">{esc(sentences[0]["text"] if sentences else a["answer"])}</span>')
+        if len(sentences) > 1:
+            parts.append(f'<span class="qa-closest">{_marker_text(sentences[1]["text"], sentences[1].get("cites") or [])}</span>')
+        parts.append(_sources_block(a))
     elif a.get("abstained"):
         said = a["answer"] or ABSTAIN_TEXT
         parts.append(f'<span class="qa-abstain">{esc(said)}</span>')
@@ -111,15 +150,10 @@ def render_answer(a: dict) -> str:
                              "not supported by the cited passages (highlighted).</span>")
         else:
             parts.append(md_esc(a.get("answer") or ""))
-        by_file: dict[str, list] = {}
-        for c in a.get("citations") or []:
-            entry = by_file.setdefault(c["file"], [[], c["title"]])
-            if c["n"] not in entry[0]:
-                entry[0].append(c["n"])
-        if by_file:
-            lines = [" ".join(f"\\[{n}\\]" for n in ns) + f" <code>{esc(f)}</code> {md_esc(t)}"
-                     for f, (ns, t) in by_file.items()]
-            parts.append("**Sources**  \n" + "  \n".join(lines))
+        repairs = a.get("repairs") or []
+        if repairs:
+            parts.append(_repairs_block(repairs))
+        parts.append(_sources_block(a))
     if a.get("standalone") and a.get("question") and a["standalone"] != a["question"]:
         parts.append(f'<span class="qa-meta qa-standalone">Searched for: {esc(a["standalone"])}</span>')
     if a.get("notice"):
@@ -141,7 +175,8 @@ def sources_html(a: dict | None) -> str:
                 continue
             seen.add(c["n"])
             items.append((c["n"], c["file"], c["title"], c["quote"]))
-        head = "Cited passages"
+        head = ("Closest passage (the question's premise is not in the articles)"
+                if (a.get("premise") or {}).get("absent") else "Cited passages")
     elif a.get("passages"):
         items = [(p["n"], p["file"], p["title"], p["text"]) for p in a["passages"]]
         head = "The articles don't say. Closest passages (not an answer)" if a.get("abstained") else "Passages"
