@@ -130,6 +130,10 @@ class Verifier:
         attribution = None
         claimed = claimed_speaker(sentence)
         who_said = bool(question) and is_who_said(question)
+        if question and not who_said and len(_strip(sentence).split()) <= 4:
+            # a bare answer ("Kyiv") asserts the question with it: the names, figures and dates the
+            # question gives must be in what it cites too, or it answers about something else
+            missing += [f for f in src.missing(facts(question)) if f.kind != "quote"]
         if who_said and not claimed and len(sentence.split()) <= 8:  # a short answer naming the speaker
             found = names(re.sub(r"[\"“][^\"“”]*[\"”]", " ", sentence))  # a name outside the quotation
             claimed = found[0] if found else None
