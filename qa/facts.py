@@ -107,11 +107,13 @@ def norm_tokens(text: str) -> tuple[str, ...]:
     t = _ascii(text.replace("’", "'").replace("‘", "'")).lower()
     for pat, rep in _PHRASES:
         t = re.sub(pat, f" {rep} ", t)
+    t = re.sub(r"\bcovid-?19\b", "covid", t)  # the disease's two names
+    t = re.sub(r"\b([a-z]+)-(\d+)\b", r"\1\2", t)  # "F-16", "BA-5": a name, not a figure
     t = re.sub(r"(\d),(?=\d{3}\b)", r"\1", t)  # 45,100 -> 45100
     t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)  # 7th -> 7
     t = re.sub(r"'s\b|s'(?=\s|$)", "", t)  # possessives
     out = []
-    for w in re.findall(r"\d+(?:\.\d+)?|[a-z]+", t):
+    for w in re.findall(r"[a-z]+\d+\b|\d+(?:\.\d+)?|[a-z]+", t):
         w = _MONTH_ABBR.get(w, w)
         w = _NUMBER_WORDS.get(w, w)
         out.append(_fold_word(w))

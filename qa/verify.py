@@ -81,6 +81,11 @@ def _strip(s: str) -> str:
     return MARKER.sub("", s).strip()
 
 
+# what is left when a trim cuts the claim and keeps only its lead-in ("According to a new study")
+_LEAD_ONLY = re.compile(r"^(according to|as (reported|said) by|per|in|on|at|by|for|after|before|during|"
+                        r"despite|with|amid)\b[^,]*$", re.I)
+
+
 class Verifier:
     W_SEM, W_LEX = 0.6, 0.4
 
@@ -134,6 +139,14 @@ class Verifier:
             # a bare answer ("Kyiv") asserts the question with it: the names, figures and dates the
             # question gives must be in what it cites too, or it answers about something else
             missing += [f for f in src.missing(facts(question)) if f.kind != "quote"]
+        if question and missing and self.article_text and not who_said:
+            # what the answer repeats from the question is the user's premise (the premise check looked for
+            # it in the articles): it must be in the cited article, though not necessarily in the passage
+            asked = Source([question])
+            arts = [t for t in {self.article_text(p.file) for p in cited if getattr(p, "file", None)} if t]
+            if arts:
+                art = Source(arts)
+                missing = [f for f in missing if f.kind == "quote" or not (asked.has(f) and art.has(f))]
         if who_said and not claimed and len(sentence.split()) <= 8:  # a short answer naming the speaker
             found = names(re.sub(r"[\"“][^\"“”]*[\"”]", " ", sentence))  # a name outside the quotation
             claimed = found[0] if found else None
@@ -196,7 +209,7 @@ class Verifier:
                 options.append(body[:seg_start + prep[-1].start()].rstrip(" ,") + body[seg_end:])
             for o in options:
                 o = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", o)).strip(" ,")
-                if len(o.split()) >= 4:
+                if len(o.split()) >= 4 and not _LEAD_ONLY.match(o):
                     body = o
                     break
             else:

@@ -19,7 +19,7 @@ SEEDS = ROOT / "seeds"
     ("Feb. 7", "February 7"), ("February 7th", "Feb 7"), ("5%", "5 percent"), ("five per cent", "5%"),
     ("Zelensky", "Zelenskyy"), ("Zelenskiy", "ZELENSKY"), ("Ukraine's", "Ukraine"), ("U.S.", "United States"),
     ("the US", "the U. S."), ("45,100", "45100"), ("Ukrainian", "Ukraine"), ("American", "U.S."),
-    ("Sept. 3", "September 3"), ("Dmitriy", "Dmitry"),
+    ("Sept. 3", "September 3"), ("Dmitriy", "Dmitry"), ("Covid-19", "Covid"),
 ])
 def test_normalisation_makes_spellings_equal(a, b):
     assert norm_tokens(a) == norm_tokens(b)
@@ -29,7 +29,8 @@ def test_dates_in_either_order_are_one_fact():
     assert [f.key for f in facts("on 7 February")] == [f.key for f in facts("on Feb. 7th")] == [("february", "7")]
 
 
-@pytest.mark.parametrize("a,b", [("Feb. 7", "Feb. 9"), ("5%", "50%"), ("Zelensky", "Zelinsky"), ("Russia", "Belarus")])
+@pytest.mark.parametrize("a,b", [("Feb. 7", "Feb. 9"), ("5%", "50%"), ("Zelensky", "Zelinsky"), ("Russia", "Belarus"),
+                                 ("F-16", "F-35"), ("F-16 jets", "16 jets")])
 def test_normalisation_keeps_different_facts_apart(a, b):
     assert norm_tokens(a) != norm_tokens(b)
 
@@ -96,6 +97,45 @@ def test_a_figure_tied_to_the_wrong_word():
     assert misplaced_figures("45,100 Ukrainian soldiers were injured in the fighting.", src) == ["45100"]
     assert misplaced_figures("The fighting killed 45,100 Ukrainian soldiers.", src) == []
     assert misplaced_figures("It killed 45,100 soldiers and injured 390,000.", src) == []
+    # "Covid-19" names the disease: its 19 is no figure to misplace
+    covid = "The Covid-19 vaccines have kept 18.5 million people out of hospital and saved 3 million lives."
+    assert misplaced_figures("Covid-19 vaccinations have saved 3 million lives.", covid) == []
+
+
+def test_bare_answer_carries_the_question_and_echoes_need_the_article(embedder):
+    """A 1-4 word answer asserts the question: its names must be in what it cites. A longer answer may
+    repeat the question's names from elsewhere in the cited article (the premise check's ground), but
+    not names the article never gives."""
+    from types import SimpleNamespace
+
+    from qa.corpus import parse
+    from qa.verify import Verifier
+
+    v = Verifier(embedder, 0.48, lambda f: parse(f, (SEEDS / f).read_bytes()).text)
+    kyiv = SimpleNamespace(file="003_e735657bf45baaa7.txt", title="Zelenskyy told Trump Ukraine would consider "
+                           "sharing rare earth minerals in exchange for military support",
+                           text="\"I talked about this back in September, when we had a meeting with President Trump,\" "
+                                "Zelenskyy told reporters at a briefing in Kyiv on Tuesday.")
+    q = "In which city did Scott Bessent put forth the proposed minerals deal that Zelenskyy had reservations about?"
+    c = v.check("Kyiv [1]", [kyiv], q)
+    assert "Scott Bessent" in c.missing and not v.supported(c)
+    text = parse("003_e735657bf45baaa7.txt", (SEEDS / "003_e735657bf45baaa7.txt").read_bytes()).text
+    assert "Kremlin" in text and "Kremlin" not in kyiv.text and "Bessent" not in text
+    q2 = "What did Zelenskyy tell reporters at a briefing in Kyiv, according to the Kremlin?"
+    assert "Kremlin" not in v.check("Zelenskyy told reporters about the Kremlin at a briefing in Kyiv [1].",
+                                    [kyiv], q2).missing
+    assert "Bessent" in " ".join(v.check("Zelenskyy told Bessent at a briefing in Kyiv [1].", [kyiv], q).missing)
+
+
+def test_a_trim_never_keeps_only_the_lead_in(embedder):
+    from types import SimpleNamespace
+
+    from qa.verify import Verifier
+
+    p = SimpleNamespace(file=None, title="Vaccines study", text="A new study says the vaccines saved lives in 2021.")
+    v = Verifier(embedder, 0.48)
+    assert v.trim("According to a new study, the vaccines saved 3 million lives across the United States [1].",
+                  [p], "How many lives did the vaccines save?") is None
 
 
 # -- the premise check, through the engine --------------------------------------------------------
