@@ -34,7 +34,7 @@ $(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
 
 install: $(VENV)/.installed
 
-$(LLAMA_WHEEL): $(VENV)/bin/activate
+$(LLAMA_WHEEL): | $(VENV)/bin/activate
 	mkdir -p $(WHEELS)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir --no-binary llama-cpp-python \
 		-w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
