@@ -337,23 +337,32 @@ def run_budget(args) -> int:
     return 0
 
 
+def article_reader(corpora: list[Path]):
+    """file name -> its parsed article from the first of ``corpora`` that holds it (None when none does),
+    each read once: the verifier asks for an article at every sentence it checks."""
+    from functools import lru_cache
+
+    from .corpus import parse
+
+    @lru_cache(maxsize=None)
+    def doc(f: str):
+        path = next((c / f for c in corpora if (c / f).is_file()), None)
+        return parse(f, path.read_bytes()) if path else None
+
+    return doc
+
+
 def resolve_label_passages(rows: list[dict], corpora: list[Path]) -> list[dict]:
     """Labels of benchmark answers cite their passages by reference (file, clean_start, clean_end), since
     the benchmark's articles are not ours to copy: read the text back from the article folders."""
-    from .corpus import parse
-
-    docs: dict[str, object] = {}
+    doc = article_reader(corpora)
     out = []
     for r in rows:
         ok = True
         for p in r["passages"]:
             if "text" in p:
                 continue
-            f = p["file"]
-            if f not in docs:
-                path = next((c / f for c in corpora if (c / f).is_file()), None)
-                docs[f] = parse(f, path.read_bytes()) if path else None
-            d = docs[f]
+            d = doc(p["file"])
             if d is None:
                 ok = False
                 break
@@ -390,7 +399,6 @@ def run_verify(args) -> int:
     """The sentence verifier (grounding, attribution, support) against hand labels, per support threshold.
     Labels are read from eval/verify-labels*.jsonl; those of benchmark answers cite their passages by
     reference, read back from ``--corpus`` folders (default WORK/rtqa601)."""
-    from .corpus import parse
     from .embedding import Embedder
     from .verify import Verifier
 
@@ -401,9 +409,11 @@ def run_verify(args) -> int:
         print(f"error: no labels in {paths}", file=sys.stderr)
         return 2
 
+    doc = article_reader(corpora)
+
     def article_text(f: str):
-        path = next((c / f for c in corpora if (c / f).is_file()), None)
-        return parse(f, path.read_bytes()).text if path else None
+        d = doc(f)
+        return d.text if d else None
 
     emb = Embedder()
     print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences from {len(paths)} files "

@@ -280,12 +280,12 @@ def test_verifier_agrees_with_hand_labels(embedder):
     test at the measured figures (qa bench verify prints them)."""
     import json
 
-    from qa.bench import verifier_agreement
-    from qa.corpus import parse
+    from qa.bench import article_reader, verifier_agreement
 
     rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "eval" / "verify-labels.jsonl")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
-    v = Verifier(embedder, load_settings().verify_threshold, lambda f: parse(f, (SEEDS / f).read_bytes()).text)
+    doc = article_reader([SEEDS])
+    v = Verifier(embedder, load_settings().verify_threshold, lambda f: doc(f).text)
     a = verifier_agreement(v, rows)
     assert a["rows"] >= 200 and a["unsupported"] >= 40, a
     assert a["recall"] >= RECALL_FLOOR and a["precision"] >= PRECISION_FLOOR, a
