@@ -99,7 +99,8 @@ def _sources_block(a: dict) -> str:
     return "**Sources**  \n" + "  \n".join(lines)
 
 
-_REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped", "rewritten": "replaced by the passage's own words",
+_REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped",
+                 "quoted": "replaced by its source's own sentence", "rewritten": "replaced by the passage's own words",
                  "removed": "removed"}
 
 

@@ -272,6 +272,8 @@ class Source:
                 return any(month in (st := set(norm_tokens(text[a:b]))) and day in st
                            for text in self.texts for a, b in sentence_spans(text))
             return any(_contains(t, (month, day)) or _contains(t, (day, month)) for t in self.tokens)
+        if f.kind == "qualifier":
+            return any(_contains(t, tuple(alt.split("|"))) for alt in f.key for t in self.tokens)
         if f.kind in ("number", "year", "weekday"):
             return f.key[0] in self.vocab
         if f.kind == "quote":
@@ -356,6 +358,91 @@ def misplaced_figures(sentence: str, source: str, window: int = 5) -> list[str]:
         if verdicts and all(verdicts):
             wrong.append(n)
     return wrong
+
+
+# -- what a sentence claims besides names and figures --------------------------------------------
+
+# Words that change what a sentence claims without being a name or a figure: a superlative or an exclusive
+# ("the most nominations", "the only states", "its first title"), and a time ("soon", "this week",
+# "recently"). A sentence that states one asserts more than a passage without it says, so the passage must
+# state it too. Each entry: the phrase as written, and the phrases a passage may state it with.
+_QUALIFIERS: list[tuple[str, tuple[str, ...]]] = [
+    (w, (w,)) for w in (
+        "only", "most", "least", "first", "biggest", "largest", "highest", "lowest", "greatest", "smallest",
+        "oldest", "youngest", "longest", "shortest", "deadliest", "worst", "best", "fastest", "strongest",
+        "richest", "newest", "earliest", "heaviest", "hottest", "coldest", "wettest", "record", "ever", "never",
+        "historic", "unprecedented")
+] + [
+    ("this week", ("this week",)), ("this month", ("this month",)), ("this year", ("this year",)),
+    ("later this year", ("later this year",)), ("next week", ("next week",)), ("next month", ("next month",)),
+    ("next year", ("next year",)), ("last week", ("last week",)), ("last month", ("last month",)),
+    ("today", ("today",)), ("yesterday", ("yesterday",)), ("tomorrow", ("tomorrow",)), ("tonight", ("tonight",)),
+    ("soon", ("soon", "shortly", "coming weeks", "coming months", "coming days")),
+    ("recently", ("recently", "recent", "latest", "newly")),
+]
+# times a sentence can lose without changing what else it says ("… announced a crackdown this week")
+TIME_QUALIFIERS = {"this week", "this month", "this year", "later this year", "next week", "next month", "next year",
+                   "last week", "last month", "today", "yesterday", "tomorrow", "tonight", "recently"}
+_QUALIFIER_KEYS = [(text, norm_tokens(text), tuple(norm_tokens(a) for a in alts)) for text, alts in _QUALIFIERS]
+
+
+def qualifiers(text: str) -> list[Fact]:
+    """The superlatives, exclusives and times ``text`` states outside quotation marks ("the most", "only",
+    "this week", "soon"), as facts of kind "qualifier" whose keys are the phrases a source may state them
+    with, joined by "|"."""
+    toks = norm_tokens(re.sub(r"\b(best|most|least) known\b|\bat (least|most)\b|\bfirst (lady|minister|degree|aid)\b", " ",
+                              _QUOTE.sub(" ", text), flags=re.I))
+    out, seen = [], set()
+    for written, key, alts in sorted(_QUALIFIER_KEYS, key=lambda q: -len(q[1])):
+        if _contains(toks, key) and not any(_contains(s, key) for s in seen):
+            seen.add(key)
+            out.append(Fact("qualifier", written, tuple("|".join(a) for a in alts)))
+    return out
+
+
+# words before a figure that say it is a bound, an estimate or a possibility; a sentence that gives the
+# figure without the kind of hedge its source gives it ("$50 billion" for "more than $50 billion",
+# "is worth" for "could be worth") states more than the source does
+_HEDGES = {
+    "a lower bound": ("more than", "over", "at least", "upwards of", "exceeding", "exceeds", "above", "topped"),
+    "an upper bound": ("up to", "as many as", "nearly", "almost", "less than", "fewer than", "under", "below",
+                    "just shy of", "close to"),
+    "an estimate": ("about", "around", "roughly", "approximately", "some", "estimated", "an estimated", "likely",
+                 "expected", "projected", "potentially"),
+    "a possibility": ("could", "may", "might", "would", "can"),
+}
+_HEDGE_KEYS = [(kind, norm_tokens(h)) for kind, hs in _HEDGES.items() for h in hs]
+
+
+def _hedges_before(toks: tuple[str, ...], i: int, window: int = 4) -> set[str]:
+    """The kinds of hedge in the ``window`` words before the figure at ``toks[i]``, within its clause."""
+    start = i
+    while start > 0 and i - start < window and toks[start - 1] not in _CLAUSE_END and not toks[start - 1].isdigit():
+        start -= 1
+    before = toks[start:i]
+    return {kind for kind, key in _HEDGE_KEYS if _contains(before, key)}
+
+
+def dropped_hedges(sentence: str, source: str) -> list[str]:
+    """Figures the sentence states without a hedge its source always gives them ("more than 50", "could
+    be … 56"): "50 (the passage gives it as a lower bound)"."""
+    stoks = norm_tokens(sentence)
+    out = []
+    spans = [norm_tokens(source[a:b]) for a, b in sentence_spans(source)]
+    for n, places in _figure_positions(stoks).items():
+        if len(n) == 4 and n.startswith(("19", "20")):
+            continue  # a year
+        said = set().union(*(_hedges_before(stoks, i) for i in places))
+        kinds = None
+        for ptoks in spans:
+            for i, w in enumerate(ptoks):
+                if w == n:
+                    k = _hedges_before(ptoks, i)
+                    kinds = k if kinds is None else kinds & k  # a hedge it is always given
+        lost = sorted((kinds or set()) - said)
+        if lost:
+            out.append(f"{n} (the passage gives it as {' and '.join(lost)})")
+    return out
 
 
 # -- who said it ---------------------------------------------------------------------------------

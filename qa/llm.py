@@ -22,8 +22,8 @@ import numpy as np
 
 from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer, evidence_support
 from .retrieve import Passage
-from .text import sentence_spans
-from .facts import same_person
+from .text import sentence_spans, terms
+from .facts import Source, facts, same_person
 from .verify import Verified, Verifier
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -369,9 +369,10 @@ class GenerativeAnswerer:
 
     def repair(self, v: Verified, question: str, ev: Evidence, qemb) -> tuple[Verified, list[dict]]:
         """Mend the sentences verification failed. A wrong speaker ("X said …" where the passage says Y
-        did) is corrected when that is all that is wrong; any other failing sentence is rewritten from the
-        evidence: the sentences that best answer the question, in the passages' own words and cited, as the
-        extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
+        did) is corrected when that is all that is wrong; any other failing sentence is replaced by its cited
+        passage's own sentence when that gives the same answer (a quote: it says only what the source says),
+        or else rewritten from the evidence: the sentences that best answer the question, in the passages'
+        own words and cited, as the extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
         name, figure or date its passage lacks is removed, and one that merely reads unlike its passage
         stays, flagged. A sentence whose only fault is a name, figure or date its passage lacks first loses
         the part that states it, when the rest is supported. Every change is listed (kind, before, after,
@@ -400,6 +401,11 @@ class GenerativeAnswerer:
                 kept.append(trimmed)
                 repairs.append({"kind": "trimmed", "before": s.text, "after": trimmed, "why": s.issues})
                 continue
+            quoted = self._quote(body, s, question, ev) if s.cites[0] else None
+            if quoted and quoted not in kept:
+                kept.append(quoted)
+                repairs.append({"kind": "quoted", "before": s.text, "after": quoted, "why": s.issues})
+                continue
             if replacement is None:
                 final = None
                 for out in self.scorer.stream(question, ev.passages, qemb):
@@ -424,6 +430,33 @@ class GenerativeAnswerer:
         v2 = self.verifier.verify(text, ev.passages, question)
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
         return v2, repairs
+
+    def _quote(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
+        """A cited passage's own sentence in place of a failing sentence, cited, when one gives the answer
+        the sentence gave: every name, figure and date the sentence adds to the question that the passages
+        have (what they lack was the sentence's own invention), and some of its other words beyond the
+        question's; of those, the one most like the sentence (a sentence with the one before it when no
+        single one will do). In its source's words, it says only what the source says."""
+        cited = [ev.passages[n - 1] for n in s.cites]
+        asked, there = Source([question]), Source([f"{p.title}. {p.text}" for p in cited])
+        answer = [f for f in facts(body) if f.kind != "quote" and not asked.has(f) and there.has(f)]
+        extra = set(terms(body)) - set(terms(question))
+        for pairs in (False, True):
+            cands = []
+            for pi, p in enumerate(cited):
+                spans = sentence_spans(p.text)
+                for j, (a, b) in enumerate(spans):
+                    if pairs and not j:
+                        continue
+                    text = p.text[spans[j - 1][0] if pairs else a:b].strip()
+                    here = Source([text])
+                    if all(here.has(f) for f in answer) and (not extra or extra & set(terms(text))):
+                        cands.append((pi, text))
+            if cands:
+                embs = self.verifier.embedder.encode([body] + [t for _, t in cands])
+                pi, text = cands[int(np.argmax(embs[1:] @ embs[0]))]
+                return _cite(re.sub(r"\s*\n\s*", " ", text), [s.cites[pi]])
+        return None
 
     def _fix_speaker(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
         """The sentence with the speaker its passage names, when the speaker was all that was wrong."""

@@ -4,7 +4,10 @@
 - Each answer sentence is checked against the passages it cites, each read under its article's title
   (which names who or what "it" is), in three ways:
   1. grounding: every name, figure, date and quoted phrase it states occurs in a cited passage
-     (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy");
+     (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy"),
+     and so does what it claims besides: a superlative or exclusive ("the most", "only", "first"), a time
+     ("soon", "yesterday"; one the question gives is its frame, not the answer's claim), and the bound or
+     hedge its passage puts on a figure ("more than $50 billion", "could be worth");
   2. attribution: a sentence that says who spoke ("X said / thinks / wrote …", "According to X, …", or a
      name answering "who said …?") must name the person the passage attributes the words to, resolved
      through the sentence and its neighbours ("…, he wrote" is whoever the sentence before names);
@@ -23,8 +26,8 @@ from types import SimpleNamespace
 
 from .answer import AnswerSentence, Citation
 from .embedding import Embedder
-from .facts import (Fact, Source, claimed_speaker, facts, is_who_said, misplaced_figures, names, passage_referent,
-                    passage_speaker, same_person)
+from .facts import (TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures,
+                    names, passage_referent, passage_speaker, qualifiers, same_person)
 from .retrieve import Passage
 from .text import sentence_spans, terms
 
@@ -131,7 +134,10 @@ class Verifier:
         """Grounding, attribution and support of ``sentence`` by the ``cited`` passages."""
         score, where = self._support(sentence, cited)
         src = Source([f"{p.title}. {p.text}" for p in cited])
-        missing = src.missing(facts(sentence))
+        # its names, figures, dates and quotes, and what it claims besides ("the most", "this week")
+        # (a time the question gives, "this week", is the user's frame for it, not a claim of the answer's)
+        asked_times = {f.text for f in qualifiers(question or "") if f.text in TIME_QUALIFIERS}
+        missing = src.missing(facts(sentence) + [f for f in qualifiers(sentence) if f.text not in asked_times])
         attribution = None
         claimed = claimed_speaker(sentence)
         who_said = bool(question) and is_who_said(question)
@@ -146,7 +152,7 @@ class Verifier:
             arts = [t for t in {self.article_text(p.file) for p in cited if getattr(p, "file", None)} if t]
             if arts:
                 art = Source(arts)
-                missing = [f for f in missing if f.kind == "quote" or not (asked.has(f) and art.has(f))]
+                missing = [f for f in missing if f.kind in ("quote", "qualifier") or not (asked.has(f) and art.has(f))]
         if who_said and not claimed and len(sentence.split()) <= 8:  # a short answer naming the speaker
             found = names(re.sub(r"[\"“][^\"“”]*[\"”]", " ", sentence))  # a name outside the quotation
             claimed = found[0] if found else None
@@ -179,6 +185,8 @@ class Verifier:
             score = max(score, self._support(sentence, [SimpleNamespace(title=p.title, text=seg)])[0])
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
+        for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
+            missing.append(Fact("hedge", n, ()))
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution)
@@ -190,14 +198,19 @@ class Verifier:
         if c.attribution or not c.missing:
             return None
         body = sentence.strip().rstrip(".!?")
+        claims = {f.text for f in qualifiers(sentence)}
         for m in c.missing:
             raw = m.split(" (")[0]
+            if m in claims and m not in TIME_QUALIFIERS:
+                return None  # a superlative is what the sentence says of its subject: cutting it leaves a husk
             at = body.lower().find(raw.lower())
             if at < 0:
                 at = body.replace(",", "").lower().find(raw.lower())
                 if at < 0:
                     return None
             options = []
+            if raw.lower() in TIME_QUALIFIERS:  # a time: the phrase itself goes ("… toys this week, saying …")
+                options.append(re.sub(rf"\s*\b(?:(?:on|in|at|earlier|later)\s+)?{re.escape(raw)}\b", "", body, count=1, flags=re.I))
             seg_start = body.rfind(",", 0, at) + 1
             seg_end = body.find(",", at)
             seg_end = len(body) if seg_end < 0 else seg_end

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.facts import (Source, claimed_speaker, facts, is_who_said, misplaced_figures, norm_tokens, same_person,
-                      speaker_in)
+from qa.facts import (Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures, norm_tokens,
+                      qualifiers, same_person, speaker_in)
 from qa.text import sentence_spans
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +100,57 @@ def test_a_figure_tied_to_the_wrong_word():
     # "Covid-19" names the disease: its 19 is no figure to misplace
     covid = "The Covid-19 vaccines have kept 18.5 million people out of hospital and saved 3 million lives."
     assert misplaced_figures("Covid-19 vaccinations have saved 3 million lives.", covid) == []
+
+
+def test_superlatives_exclusives_and_times_are_claims():
+    assert [f.text for f in qualifiers("Succession received the most nominations for the 2022 Emmys.")] == ["most"]
+    assert [f.text for f in qualifiers("New Jersey and Oregon are the only states where it is illegal.")] == ["only"]
+    assert {f.text for f in qualifiers("Netflix will soon add ads; Adele plays later this year.")} == {"soon", "later this year"}
+    # idioms and bounds are not superlatives, and a quotation is the speaker's words
+    assert qualifiers('Loretta Lynn was best known for country music, at least at first glance "the most".') == [
+        f for f in qualifiers("at first glance") if f.text == "first"]
+    src = Source(["Succession and Ted Lasso earned several nominations.", "The ad tier could come in the coming months."])
+    assert [f.text for f in src.missing(qualifiers("Succession received the most nominations."))] == ["most"]
+    assert src.missing(qualifiers("Netflix will soon introduce an ad tier.")) == []  # "coming months" says soon
+
+
+def test_a_figure_without_its_bound_or_hedge():
+    src = ("According to figures that Zelenskyy quoted in a newly published interview, the fighting in Ukraine has "
+           "killed at least 45,100 Ukrainian soldiers and injured another 390,000.")
+    assert dropped_hedges("45,100 Ukrainian soldiers have been killed.", src) == [
+        "45100 (the passage gives it as a lower bound)"]
+    assert dropped_hedges("The fighting has killed at least 45,100 soldiers.", src) == []
+    assert dropped_hedges("More than 45,100 soldiers were killed.", src) == []  # the same kind of bound
+    assert dropped_hedges("Another 390,000 were injured.", src) == []
+    musk = "Tesla said at the time the package could be worth nearly $56 billion."
+    assert dropped_hedges("Musk's pay package is worth nearly $56 billion.", musk) == [
+        "56 (the passage gives it as a possibility)"]
+    # a figure the source gives both with and without a hedge may be given without one
+    assert dropped_hedges("Damage reached $50 billion.", "Damage was more than $50 billion. It hit $50 billion.") == []
+
+
+def test_times_the_question_gives_are_its_frame(embedder):
+    """"This week" from the question need not be in the passage; one the answer adds must be; a superlative
+    must be there even when the question asked it."""
+    from types import SimpleNamespace
+
+    from qa.verify import Verifier
+
+    v = Verifier(embedder, 0.48)
+    p = SimpleNamespace(file=None, title="Saudi Arabia rainbow toys",
+                        text="Saudi Arabia has announced a crackdown on rainbow-colored toys, saying the items "
+                             "promote homosexuality.")
+    q = "What country announced a crackdown on rainbow-colored toys this week?"
+    assert v.supported(v.check("Saudi Arabia announced a crackdown on rainbow-colored toys this week.", [p], q))
+    c = v.check("Saudi Arabia announced a crackdown on rainbow-colored toys yesterday.", [p], q)
+    assert "yesterday" in c.missing and not v.supported(c)
+    assert v.trim("Saudi Arabia announced a crackdown on rainbow-colored toys yesterday, saying they promote "
+                  "homosexuality.", [p], q) == ("Saudi Arabia announced a crackdown on rainbow-colored toys, saying "
+                                                "they promote homosexuality.")
+    emmy = SimpleNamespace(file=None, title="Emmy nominations 2022",
+                           text="Succession and Ted Lasso earned several nominations on Tuesday.")
+    c = v.check("Succession received the most nominations.", [emmy], "Which show received the most nominations?")
+    assert c.missing == ["most"] and not v.supported(c)
 
 
 def test_bare_answer_carries_the_question_and_echoes_need_the_article(embedder):
@@ -198,3 +249,9 @@ def test_labelled_unsupported_rate_reported(seeds_engine, tmp_path):
     o = rep["overall"]
     assert o["unsupported_rate"] == 0.0 and o["unsupported_rate_labelled"] == 1.0 and o["labelled_coverage"] == 1.0
     assert "| unsupported (labelled) | 1.000 |" in evaluate.to_markdown(rep)
+    # a label written after the run: relabel recomputes the report's labelled figures from the files as they are now
+    out = evaluate.write(rep, tmp_path / "reports")
+    labels.write_text(json.dumps({"question": q, "sentence": a.sentences[0].text, "supported": True}) + "\n")
+    again = evaluate.relabel(out, [labels])["overall"]
+    assert again["unsupported_rate_labelled"] == 0.0 and again["labelled_coverage"] == 1.0
+    assert json.loads((out / "report.json").read_text())["overall"]["unsupported_rate_labelled"] == 0.0

@@ -337,6 +337,17 @@ def test_wrong_figure_caught_and_repaired(local_engine):
     assert not final.abstained and all(s.supported for s in final.sentences)
 
 
+def test_dropped_hedge_shipped_in_the_sources_words(local_engine):
+    """The model made to drop the passage's "about" from a figure: the sentence is replaced by the passage's
+    own sentence, cited, and the change is listed as a quote."""
+    ans, passages = _forced(local_engine, Q_SHARE, "Ukraine holds 5% of the world's critical raw materials [1].")
+    final = list(ans.stream(Q_SHARE, passages))[-1]
+    assert "about" not in final.draft and "about 5%" in final.text, final.text
+    assert final.repairs and final.repairs[0]["kind"] == "quoted", final.repairs
+    assert "lower bound" not in " ".join(final.repairs[0]["why"]) and "an estimate" in " ".join(final.repairs[0]["why"])
+    assert not final.abstained and all(s.supported for s in final.sentences) and final.citations
+
+
 def test_false_premise_declined_before_the_llm(local_engine):
     """Every backend: a question about someone the articles never mention is not sent to the model."""
     a = local_engine.ask("What does Elon Musk think of the minerals deal?")
