@@ -147,8 +147,15 @@ def cmd_eval(args) -> int:
     if args.compare:
         print(evaluate.compare(Path(args.compare[0]), Path(args.compare[1])))
         return 0
+    if args.relabel:
+        for r in args.relabel:
+            o = evaluate.relabel(Path(r))["overall"]
+            print(f"{r}: unsupported (labelled) {evaluate._fmt(o['unsupported_rate_labelled'])}, "
+                  f"sentences with a hand label {evaluate._fmt(o['labelled_coverage'])}, "
+                  f"unsupported (verifier) {evaluate._fmt(o['unsupported_rate'])}")
+        return 0
     if not args.questions:
-        print("error: give a question set (JSONL) or --compare A B", file=sys.stderr)
+        print("error: give a question set (JSONL), --compare A B or --relabel REPORT", file=sys.stderr)
         return 2
     settings = _settings(argparse.Namespace(**{**vars(args), "corpus": None}))
     if args.corpus and Path(args.corpus).resolve() != Path(settings.corpus_dir).resolve():
@@ -228,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reports", default="eval/reports", help="where reports go")
     s.add_argument("--gate", help="thresholds JSON: exit 1 when a headline metric falls below")
     s.add_argument("--compare", nargs=2, metavar=("A", "B"), help="print the deltas between two reports")
+    s.add_argument("--relabel", nargs="+", metavar="REPORT",
+                   help="recompute the reports' labelled figures from the hand labels as they are now")
     s.add_argument("--judge", action="store_true", help="add an LLM-judged faithfulness score (needs an LLM backend)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_eval)

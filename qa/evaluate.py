@@ -411,6 +411,25 @@ def compare(a: Path, b: Path) -> str:
     return "\n".join(lines)
 
 
+def relabel(path: Path, label_files: list[Path] | None = None) -> dict:
+    """A report's labelled figures recomputed from the hand labels as they are now (sentences are labelled
+    after the run that wrote them), written back to its report.json and report.md."""
+    path = Path(path)
+    rep = _load_report(path)
+    labels = load_labels(default_label_files() if label_files is None else label_files)
+    items = []
+    for d in rep["items"]:
+        verdicts = [labels.get(sentence_key(d["question"], s["text"])) for s in d.get("sentences", [])]
+        d["metrics"]["labelled"] = sum(v is not None for v in verdicts)
+        d["metrics"]["labelled_unsupported"] = sum(v is False for v in verdicts)
+        items.append(Item(**d))
+    new = report(items, {**rep["meta"], "labels": len(labels)})
+    out = path if path.is_dir() else path.parent
+    (out / "report.json").write_text(json.dumps(new, indent=2, ensure_ascii=False))
+    (out / "report.md").write_text(to_markdown(new))
+    return new
+
+
 def gate(rep: dict, thresholds: dict) -> list[str]:
     """The headline metrics that fell below their committed minimum."""
     fails = []
