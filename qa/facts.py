@@ -299,8 +299,12 @@ class Source:
             return False
         if len(key) > 2:  # "International Monetary Fund": every word, not just "Fund"
             return all(w in self.vocab for w in key)
-        if all(w in self.vocab for w in key) or f.text.split()[0].isupper():
-            return True  # every word is there, or the first is an acronym ("LGBTQ Pride" is a Pride event)
+        if f.text.split()[0].isupper():
+            return True  # the first is an acronym ("LGBTQ Pride" is a Pride event)
+        if all(w in self.vocab for w in key) and not re.fullmatch(r"[A-Z][a-z'’\-]+\s+[A-Z][a-z'’\-]+", f.text):
+            return True  # every word is there, and it is not a first name and a surname ("Hyundai SUVs")
+        # a person's every name may be there and still name no one: "Vladimir Zelensky" from "Vladimir
+        # Putin" and "Volodymyr Zelensky"
         others = {a for a, b in self._capital_bigrams() if b == key[-1] and a not in TITLES and a not in _NOT_NAMES}
         return not others or key[-2] in others
 

@@ -418,7 +418,7 @@ class GenerativeAnswerer:
                 repairs.append({"kind": "rewritten", "before": s.text, "after": " ".join(new), "why": s.issues})
                 replacement = []  # the best sentences are used once
             elif any(i.startswith("not in the cited passage") or i.startswith("the passage attributes")
-                     or i.startswith("cites no passage") for i in s.issues):
+                     or i.startswith("cites no passage") or i.startswith("it says nothing") for i in s.issues):
                 repairs.append({"kind": "removed", "before": s.text, "after": None, "why": s.issues})
             else:
                 kept.append(s.text)  # doubtful, not contradicted: shown with its warning
@@ -432,30 +432,35 @@ class GenerativeAnswerer:
         return v2, repairs
 
     def _quote(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
-        """A cited passage's own sentence in place of a failing sentence, cited, when one gives the answer
-        the sentence gave: every name, figure and date the sentence adds to the question that the passages
-        have (what they lack was the sentence's own invention), and some of its other words beyond the
-        question's; of those, the one most like the sentence (a sentence with the one before it when no
-        single one will do). In its source's words, it says only what the source says."""
-        cited = [ev.passages[n - 1] for n in s.cites]
-        asked, there = Source([question]), Source([f"{p.title}. {p.text}" for p in cited])
+        """A passage's own sentence in place of a failing sentence, cited, when one gives the answer the
+        sentence gave: every name, figure and date the sentence adds to the question that the passages
+        have (what none has was the sentence's own invention), and some of its other words beyond the
+        question's; of those, the one most like the sentence (with the sentence before it when no single one
+        will do). Headlines and other lines that are not sentences are not quoted. In its source's words, it
+        says only what the source says."""
+        passages = ev.passages
+        asked, there = Source([question]), Source([f"{p.title}. {p.text}" for p in passages])
         answer = [f for f in facts(body) if f.kind != "quote" and not asked.has(f) and there.has(f)]
         extra = set(terms(body)) - set(terms(question))
         for pairs in (False, True):
             cands = []
-            for pi, p in enumerate(cited):
+            for pi, p in enumerate(passages):
                 spans = sentence_spans(p.text)
                 for j, (a, b) in enumerate(spans):
                     if pairs and not j:
                         continue
                     text = p.text[spans[j - 1][0] if pairs else a:b].strip()
+                    if not _SENTENCE.search(text) or len(text.split()) < 5:
+                        continue
                     here = Source([text])
                     if all(here.has(f) for f in answer) and (not extra or extra & set(terms(text))):
                         cands.append((pi, text))
             if cands:
                 embs = self.verifier.embedder.encode([body] + [t for _, t in cands])
-                pi, text = cands[int(np.argmax(embs[1:] @ embs[0]))]
-                return _cite(re.sub(r"\s*\n\s*", " ", text), [s.cites[pi]])
+                sims = embs[1:] @ embs[0]
+                cited = {n - 1 for n in s.cites}  # the passage the sentence cited, on a tie
+                pi, text = max(zip(cands, sims), key=lambda x: (round(float(x[1]), 2), x[0][0] in cited))[0]
+                return _cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
         return None
 
     def _fix_speaker(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
@@ -472,6 +477,10 @@ class GenerativeAnswerer:
         if not self.verifier.supported(c2):
             return None
         return _cite(fixed, s.cites)
+
+
+# a sentence ends with a stop (perhaps inside a closing quote); a headline does not
+_SENTENCE = re.compile(r"[.!?][\"'”’)]*$")
 
 
 def _cite(sentence: str, cites: list[int]) -> str:

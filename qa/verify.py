@@ -55,9 +55,12 @@ class Check:
     where: tuple[int, int, int] | None  # (cited passage, start, end) of the best-supporting sentence(s)
     missing: list[str] = field(default_factory=list)  # facts it states that no cited passage has
     attribution: tuple[str, str] | None = None  # (who the sentence says spoke, who the passage says)
+    echo: bool = False  # it says nothing the question did not: no answer
 
     def issues(self, threshold: float) -> list[str]:
         out = [f"not in the cited passage: {m}" for m in self.missing]
+        if self.echo:
+            out.append("it says nothing the question did not")
         if self.attribution:
             out.append(f"the passage attributes this to {self.attribution[1]}, not {self.attribution[0]}")
         if self.score < threshold and not out:
@@ -133,6 +136,8 @@ class Verifier:
     def check(self, sentence: str, cited: list[Passage], question: str | None = None) -> Check:
         """Grounding, attribution and support of ``sentence`` by the ``cited`` passages."""
         score, where = self._support(sentence, cited)
+        # the passages under their articles' headlines: a headline is part of the article it heads, and is
+        # shown with every citation ("BA.5: The 'worst variant' is here" names "the most infectious variant")
         src = Source([f"{p.title}. {p.text}" for p in cited])
         # its names, figures, dates and quotes, and what it claims besides ("the most", "this week")
         # (a time the question gives, "this week", is the user's frame for it, not a claim of the answer's)
@@ -189,7 +194,8 @@ class Verifier:
             missing.append(Fact("hedge", n, ()))
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
-        return Check(score, where, [f.text for f in missing], attribution)
+        return Check(score, where, [f.text for f in missing], attribution,
+                     bool(question) and echoes_only(_strip(sentence), question))
 
     def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
         """The sentence without the part that states what its passages lack ("…, with 10 nominations in
@@ -247,7 +253,7 @@ class Verifier:
         return self.speaker(*at)
 
     def supported(self, c: Check) -> bool:
-        return c.score >= self.threshold and not c.missing and not c.attribution
+        return c.score >= self.threshold and not c.missing and not c.attribution and not c.echo
 
     def best_passage(self, sentence: str, passages: list[Passage], question: str | None = None) -> tuple[float, int]:
         """The support of ``sentence`` by the one passage that supports it best (a passage it is not
@@ -356,3 +362,15 @@ def no_claim(body: str) -> bool:
     """A sentence that states nothing: empty, only markers, a remark about the passages, a fragment."""
     return (not body or bool(re.fullmatch(r"[\W\d]*", body)) or bool(_META.match(body))
             or bool(_FRAGMENT.search(body.strip())))
+
+
+_YES_NO = re.compile(r"^\W*(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b", re.I)
+_EMPTY = set(terms("something someone somebody thing things somewhere sometime"))
+
+
+def echoes_only(body: str, question: str) -> bool:
+    """A sentence that says nothing the question did not ("The IRS announced it will do something this
+    week."): it answers nothing. A yes/no question's answer may repeat it."""
+    if _YES_NO.match(question):
+        return False
+    return not (set(terms(body)) - set(terms(question)) - _EMPTY)

