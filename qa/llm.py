@@ -369,10 +369,10 @@ class GenerativeAnswerer:
 
     def repair(self, v: Verified, question: str, ev: Evidence, qemb) -> tuple[Verified, list[dict]]:
         """Mend the sentences verification failed. A wrong speaker ("X said …" where the passage says Y
-        did) is corrected when that is all that is wrong; any other failing sentence is replaced by its cited
-        passage's own sentence when that gives the same answer (a quote: it says only what the source says),
-        or else rewritten from the evidence: the sentences that best answer the question, in the passages'
-        own words and cited, as the extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
+        did) is corrected when that is all that is wrong; any other failing sentence is replaced by a
+        passage's own sentence that gives the same answer (a quote: it says only what its source says), or
+        else rewritten from the evidence: the sentences that best answer the question, in the passages' own
+        words and cited, as the extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
         name, figure or date its passage lacks is removed, and one that merely reads unlike its passage
         stays, flagged. A sentence whose only fault is a name, figure or date its passage lacks first loses
         the part that states it, when the rest is supported. Every change is listed (kind, before, after,
