@@ -370,23 +370,21 @@ def misplaced_figures(sentence: str, source: str, window: int = 5) -> list[str]:
 # ("the most nominations", "the only states", "its first title"), and a time ("soon", "this week",
 # "recently"). A sentence that states one asserts more than a passage without it says, so the passage must
 # state it too. Each entry: the phrase as written, and the phrases a passage may state it with.
+
+# times a sentence can lose without changing what else it says ("… announced a crackdown this week")
+TIME_QUALIFIERS = {"this week", "this month", "this year", "later this year", "next week", "next month", "next year",
+                   "last week", "last month", "today", "yesterday", "tomorrow", "tonight", "recently"}
+# the other ways a passage may state a time
+_TIME_ALTS = {"recently": ("recently", "recent", "latest", "newly")}
 _QUALIFIERS: list[tuple[str, tuple[str, ...]]] = [
     (w, (w,)) for w in (
         "only", "most", "least", "first", "biggest", "largest", "highest", "lowest", "greatest", "smallest",
         "oldest", "youngest", "longest", "shortest", "deadliest", "worst", "best", "fastest", "strongest",
         "richest", "newest", "earliest", "heaviest", "hottest", "coldest", "wettest", "record", "ever", "never",
         "historic", "unprecedented")
-] + [
-    ("this week", ("this week",)), ("this month", ("this month",)), ("this year", ("this year",)),
-    ("later this year", ("later this year",)), ("next week", ("next week",)), ("next month", ("next month",)),
-    ("next year", ("next year",)), ("last week", ("last week",)), ("last month", ("last month",)),
-    ("today", ("today",)), ("yesterday", ("yesterday",)), ("tomorrow", ("tomorrow",)), ("tonight", ("tonight",)),
+] + [(t, _TIME_ALTS.get(t, (t,))) for t in sorted(TIME_QUALIFIERS)] + [
     ("soon", ("soon", "shortly", "coming weeks", "coming months", "coming days")),
-    ("recently", ("recently", "recent", "latest", "newly")),
 ]
-# times a sentence can lose without changing what else it says ("… announced a crackdown this week")
-TIME_QUALIFIERS = {"this week", "this month", "this year", "later this year", "next week", "next month", "next year",
-                   "last week", "last month", "today", "yesterday", "tomorrow", "tonight", "recently"}
 _QUALIFIER_KEYS = [(text, norm_tokens(text), tuple(norm_tokens(a) for a in alts)) for text, alts in _QUALIFIERS]
 
 
