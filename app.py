@@ -100,7 +100,8 @@ def _sources_block(a: dict) -> str:
 
 
 _REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped",
-                 "quoted": "replaced by its source's own sentence", "rewritten": "replaced by the passage's own words",
+                 "quoted": "replaced by its source's own sentence",
+                 "worded": "put in its source's own words", "rewritten": "replaced by the passage's own words",
                  "removed": "removed"}
 
 

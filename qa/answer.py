@@ -40,6 +40,7 @@ class AnswerSentence:
     score: float | None = None
     supported: bool | None = None
     issues: list[str] = field(default_factory=list)  # why it is not supported
+    wording: list[str] = field(default_factory=list)  # where its wording departs from its passages (not a fault)
 
 
 @dataclass

@@ -168,7 +168,8 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
     return Item(q.id, qtype, q.question, answer.standalone or q.question, q.answers, q.gold_files, answer.text,
                 answer.abstained, answer.backend, cited, passages, ranking[:10], m,
                 {k_: round(v, 2) for k_, v in answer.timings.items()}, passed,
-                sentences=[{"text": s.text, "cites": s.cites, "supported": s.supported, "issues": s.issues}
+                sentences=[{"text": s.text, "cites": s.cites, "supported": s.supported, "issues": s.issues,
+                            "wording": s.wording}
                            for s in sentences],
                 draft=answer.draft, repairs=answer.repairs, premise=answer.premise,
                 passages=[{"n": i, "file": p.file, "title": p.title, "text": p.text, "clean_start": p.clean_start}

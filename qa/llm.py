@@ -23,8 +23,8 @@ import numpy as np
 from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer, evidence_support
 from .retrieve import Passage
 from .text import sentence_spans, terms
-from .facts import Source, facts, same_person
-from .verify import Verified, Verifier
+from .facts import Fact, Source, facts, same_person
+from .verify import UNBOUND, Verified, Verifier
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -375,19 +375,38 @@ class GenerativeAnswerer:
         words and cited, as the extractive backend chooses them; when the evidence holds no such sentence, a sentence stating a
         name, figure or date its passage lacks is removed, and one that merely reads unlike its passage
         stays, flagged. A sentence whose only fault is a name, figure or date its passage lacks first loses
-        the part that states it, when the rest is supported. Every change is listed (kind, before, after,
-        why)."""
-        failing = [s for s in v.sentences if not s.supported]
-        if not failing:
+        the part that states it, when the rest is supported. A supported sentence worded unlike its source
+        (``wording``) is put in its source's words when that keeps its answer (see below). Every change is
+        listed (kind, before, after, why)."""
+        if all(s.supported and not s.wording for s in v.sentences):
             return v, []
         kept: list[str] = []
         repairs: list[dict] = []
         replacement: list[AnswerSentence] | None = None
         for s in v.sentences:
+            body = _MARKERS.sub("", s.text).strip()
+            if s.supported and s.wording and s.cites:
+                # worded unlike its source: its source's own sentence with the same answer (the answer as
+                # written, and every word of the sentence its cited passages have), so that no word is put
+                # in a source's mouth; one whose answer and claim no single source sentence holds together
+                # is rewritten from the evidence (the sentences that best answer the question) when that keeps
+                # its answer; else it stays as it is
+                unbound = UNBOUND in s.wording  # then a sentence with its answer's words lacks its claim
+                swap = None if unbound else self._quote(body, s, question, ev, exact=True)
+                kind = "worded"
+                if unbound:
+                    if replacement is None:
+                        replacement = self._best_sentences(question, ev, qemb)
+                    new = [r.text for r in replacement if r.text not in kept]
+                    if new and self._keeps_answer(" ".join(new), body, question, ev):
+                        swap, kind, replacement = " ".join(new), "rewritten", []
+                if swap and swap not in kept and _MARKERS.sub("", swap).strip() != body:
+                    kept.append(swap)
+                    repairs.append({"kind": kind, "before": s.text, "after": swap, "why": s.wording})
+                    continue
             if s.supported:
                 kept.append(s.text)
                 continue
-            body = _MARKERS.sub("", s.text).strip()
             if not s.cites:  # mended against the passage it is most like, then cited to it
                 s = AnswerSentence(s.text, [self.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
             fixed = self._fix_speaker(body, s, question, ev) if s.cites[0] else None
@@ -407,11 +426,7 @@ class GenerativeAnswerer:
                 repairs.append({"kind": "quoted", "before": s.text, "after": quoted, "why": s.issues})
                 continue
             if replacement is None:
-                final = None
-                for out in self.scorer.stream(question, ev.passages, qemb):
-                    if isinstance(out, Answer):
-                        final = out
-                replacement = [] if final is None or final.abstained else final.sentences
+                replacement = self._best_sentences(question, ev, qemb)
             new = [r.text for r in replacement if r.text not in kept]
             if new:
                 kept.extend(new)
@@ -431,17 +446,45 @@ class GenerativeAnswerer:
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
         return v2, repairs
 
-    def _quote(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
-        """A passage's own sentence in place of a failing sentence, cited, when one gives the answer the
-        sentence gave: every name, figure and date the sentence adds to the question that the passages
-        have (what none has was the sentence's own invention), and some of its other words beyond the
-        question's; of those, the one most like the sentence (with the sentence before it when no single one
-        will do). Headlines and other lines that are not sentences are not quoted. In its source's words, it
-        says only what the source says."""
+    def _best_sentences(self, question: str, ev: Evidence, qemb) -> list[AnswerSentence]:
+        """The evidence sentences that best answer the question, cited, as the extractive backend chooses
+        them (none when it abstains)."""
+        final = None
+        for out in self.scorer.stream(question, ev.passages, qemb):
+            if isinstance(out, Answer):
+                final = out
+        return [] if final is None or final.abstained else final.sentences
+
+    @staticmethod
+    def _answer(body: str, question: str, ev: Evidence) -> list[Fact]:
+        """The names, figures and dates a sentence adds to the question that the passages (or their
+        titles) have: its answer (what none has was its own invention)."""
+        asked = Source([question])
+        there = Source([f"{p.title}. {p.text}" for p in ev.passages])
+        return [f for f in facts(body) if not asked.has(f) and there.has(f)]
+
+    def _keeps_answer(self, text: str, body: str, question: str, ev: Evidence) -> bool:
+        """Whether ``text`` gives the answer ``body`` gave: its names, figures and dates beyond the question
+        as written, or, when it adds none, its words beyond the question's that the passages have."""
+        answer = self._answer(body, question, ev)
+        if answer:
+            return _holds(text, answer)
+        there = set(terms(" ".join(f"{p.title}. {p.text}" for p in ev.passages)))
+        return (set(terms(body)) - set(terms(question))) & there <= set(terms(text))
+
+    def _quote(self, body: str, s: AnswerSentence, question: str, ev: Evidence, exact: bool = False) -> str | None:
+        """A passage's own sentence in place of a sentence, cited, when one gives the answer the sentence
+        gave: every name, figure and date it adds to the question that the passages have, and some of its
+        other words beyond the question's; of those, the one most like the sentence (with the sentence
+        before it when no single one will do). ``exact``: the answer as the sentence writes it ("Colorado
+        Avalanche", not "the Avalanche"), and every word of the sentence beyond the question's that its
+        cited passages have. Headlines and other lines that are not sentences are not quoted. In its
+        source's words, it says only what the source says."""
         passages = ev.passages
-        asked, there = Source([question]), Source([f"{p.title}. {p.text}" for p in passages])
-        answer = [f for f in facts(body) if f.kind != "quote" and not asked.has(f) and there.has(f)]
+        answer = self._answer(body, question, ev)
         extra = set(terms(body)) - set(terms(question))
+        cited_words = set(terms(" ".join(f"{passages[n - 1].title}. {passages[n - 1].text}" for n in s.cites)))
+        wanted = extra & cited_words if exact else set()
         for pairs in (False, True):
             cands = []
             for pi, p in enumerate(passages):
@@ -450,10 +493,12 @@ class GenerativeAnswerer:
                     if pairs and not j:
                         continue
                     text = p.text[spans[j - 1][0] if pairs else a:b].strip()
-                    if not _SENTENCE.search(text) or len(text.split()) < 5:
+                    if not _SENTENCE.search(text) or text.endswith(("...", "…")) or len(text.split()) < 5:
                         continue
                     here = Source([text])
-                    if all(here.has(f) for f in answer) and (not extra or extra & set(terms(text))):
+                    got = set(terms(text))
+                    if all(here.has(f) for f in answer) and (not extra or extra & got) and wanted <= got \
+                            and (not exact or _holds(text, answer)):
                         cands.append((pi, text))
             if cands:
                 embs = self.verifier.embedder.encode([body] + [t for _, t in cands])
@@ -477,6 +522,12 @@ class GenerativeAnswerer:
         if not self.verifier.supported(c2):
             return None
         return _cite(fixed, s.cites)
+
+
+def _holds(text: str, answer: list[Fact]) -> bool:
+    """Whether ``text`` states each of ``answer`` as written (case and spacing aside)."""
+    flat = " ".join(text.lower().split())
+    return all(" ".join(f.text.lower().split()) in flat for f in answer)
 
 
 # a sentence ends with a stop (perhaps inside a closing quote); a headline does not

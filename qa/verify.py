@@ -15,6 +15,10 @@
      found there, against a threshold chosen on hand labels (``qa bench verify``).
   A sentence that fails any of them is unsupported; its ``issues`` say why. Sentences with no claim
   ("This is stated in passage 2.", fragments) are dropped.
+- Each sentence also gets its ``wording``: the words its cited passages never use, and whether one
+  passage sentence holds its answer with the question's words it repeats. Not a verdict (a paraphrase
+  may be true), but where a small model puts words in a source's mouth: repair prefers the source's own
+  sentence then.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ class Verified:
     dropped: list[str] = field(default_factory=list)  # sentences with no claim
 
 
+_PERSON = re.compile(r"\b(he|him|his|she|her|them)\b", re.I)
+UNBOUND = "no one sentence of its source says what it says together"
+
+
 @dataclass
 class Check:
     """How one sentence fares against the passages it cites."""
@@ -56,6 +64,15 @@ class Check:
     missing: list[str] = field(default_factory=list)  # facts it states that no cited passage has
     attribution: tuple[str, str] | None = None  # (who the sentence says spoke, who the passage says)
     echo: bool = False  # it says nothing the question did not: no answer
+    reworded: list[str] = field(default_factory=list)  # its words the passages never use (not a fault)
+    unbound: bool = False  # its answer and the question's words it repeats are in no one passage sentence
+
+    def wording(self) -> list[str]:
+        """Where its wording departs from its sources (not a fault: a reason to prefer the source's words)."""
+        out = [f"words its source does not use: {', '.join(self.reworded)}"] if self.reworded else []
+        if self.unbound:
+            out.append(UNBOUND)
+        return out
 
     def issues(self, threshold: float) -> list[str]:
         out = [f"not in the cited passage: {m}" for m in self.missing]
@@ -90,6 +107,25 @@ def _strip(s: str) -> str:
 # what is left when a trim cuts the claim and keeps only its lead-in ("According to a new study")
 _LEAD_ONLY = re.compile(r"^(according to|as (reported|said) by|per|in|on|at|by|for|after|before|during|"
                         r"despite|with|amid)\b[^,]*$", re.I)
+
+
+# irregular verbs, whose tenses a stemmer does not join ("met" and "meeting"), by their stems
+_IRREGULAR = {f: base for base, forms in {
+    "meet": "met", "speak": "spoke spoken", "win": "won", "hold": "held", "becom": "becam", "take": "took taken",
+    "give": "gave given", "tell": "told", "make": "made", "go": "went gone", "come": "came", "leav": "left",
+    "lead": "led", "sell": "sold", "pay": "paid", "begin": "began begun", "bring": "brought", "buy": "bought",
+    "find": "found", "think": "thought", "fight": "fought", "keep": "kept", "lose": "lost", "mean": "meant",
+    "run": "ran", "see": "saw seen", "send": "sent", "stand": "stood", "strike": "struck", "write": "wrote written",
+    "know": "knew known", "show": "shown", "draw": "drew drawn", "choos": "chose chosen", "rise": "rose risen",
+    "fall": "fell fallen", "shoot": "shot", "seek": "sought", "build": "built", "grow": "grew grown",
+    "drive": "drove driven", "spend": "spent", "teach": "taught", "catch": "caught", "feel": "felt",
+    "hear": "heard", "flee": "fled", "forbid": "forbad forbidden", "break": "broke broken", "steal": "stole stolen",
+    "wear": "wore worn", "sink": "sank sunk", "swear": "swore sworn", "freez": "froze frozen",
+}.items() for f in forms.split()}
+
+
+def _lemma(stem: str) -> str:
+    return _IRREGULAR.get(stem, stem)
 
 
 class Verifier:
@@ -195,7 +231,9 @@ class Verifier:
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution,
-                     bool(question) and echoes_only(_strip(sentence), question))
+                     bool(question) and echoes_only(_strip(sentence), question),
+                     self.reworded(sentence, cited, question, known),
+                     bool(question) and not self.bound(sentence, cited, question))
 
     def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
         """The sentence without the part that states what its passages lack ("…, with 10 nominations in
@@ -251,6 +289,56 @@ class Verifier:
         if at is None or best < 0.5:
             return False  # the cited passages do not hold the quoted words
         return self.speaker(*at)
+
+    def reworded(self, sentence: str, cited: list[Passage], question: str | None = None,
+                 known: list[str] = ()) -> list[str]:
+        """The words of ``sentence`` that its cited passages (under their titles) never use, each once.
+
+        Not a verdict: a supported sentence may paraphrase. But a paraphrase is where a small model puts
+        words in a source's mouth ("California announced it is legalizing jaywalking" of a law that
+        "decriminalizes" it), and the question's wording is the user's, not the source's, so it earns no
+        exemption. Exempt is only what is the passages' own in another form: a name, figure or date they
+        give in another spelling ("Zelenskyy" for "Zelensky", "five" for "5"), an irregular verb's other
+        tense ("met" for "meet"), the person a passage's "he" or quote is resolved to (``known``), and a
+        time the question gives ("this week", its frame)."""
+        body = re.sub(r"\b([A-Z])\. (?=[A-Z]\.)", r"\1.", _strip(sentence))  # "U. S." is "U.S."
+        texts = [f"{p.title}. {p.text}" for p in cited]
+        have = {_lemma(t) for t in terms(" ".join(texts))}
+        src = Source(texts)
+        exempt = {t for f in facts(body) if f.kind != "quote" and (src.has(f) or (
+            f.kind == "name" and any(same_person(f.text, k) for k in known))) for t in terms(f.text)}
+        if question:
+            exempt.update(t for f in qualifiers(question) if f.text in TIME_QUALIFIERS for t in terms(f.text))
+        out: list[str] = []
+        for w in re.findall(r"[A-Za-z0-9]+(?:[.'’][A-Za-z0-9]+)*", body):
+            t = terms(w)
+            if t and _lemma(t[0]) not in have and t[0] not in exempt and w not in out:
+                out.append(w)
+        return out
+
+    def bound(self, sentence: str, cited: list[Passage], question: str) -> bool:
+        """Whether one sentence of the cited passages holds the sentence's answer (its words beyond the
+        question's, those the passages have) together with at least half of the question's words it
+        repeats. A sentence that restates the question around an answer can take the answer from one
+        sentence and the claim from another: "Trump administration officials drew criticism …" of "Trump
+        administration officials engaged in talks … Trump's handling of the situation drew criticism"."""
+        said = {_lemma(t) for t in terms(_strip(sentence))}
+        asked = {_lemma(t) for t in terms(question)}
+        have = {_lemma(t) for t in terms(" ".join(f"{p.title}. {p.text}" for p in cited))}
+        premise, answer = said & asked, (said - asked) & have
+        if len(premise) < 2 or not answer:
+            return True
+        # a name may stand in a sentence as "he" or "them" ("a phone conversation between them")
+        named = {t for f in facts(_strip(sentence)) if f.kind == "name" for t in terms(f.text)}
+        for p in cited:
+            title = {_lemma(t) for t in terms(p.title)}  # the headline frames each of its sentences
+            for a, b in sentence_spans(p.text):
+                here = title | {_lemma(t) for t in terms(p.text[a:b])}
+                if _PERSON.search(p.text[a:b]):
+                    here |= named
+                if answer <= here and 2 * len(premise & here) >= len(premise):
+                    return True
+        return False
 
     def supported(self, c: Check) -> bool:
         return c.score >= self.threshold and not c.missing and not c.attribution and not c.echo
@@ -338,7 +426,8 @@ class Verifier:
                     cited = [passages[best[1] - 1]]
                     c = self.check(body, cited, question)
             ok = self.supported(c)
-            out_sentences.append(AnswerSentence(s, cites, round(c.score, 3), ok, [] if ok else c.issues(self.threshold)))
+            out_sentences.append(AnswerSentence(s, cites, round(c.score, 3), ok, [] if ok else c.issues(self.threshold),
+                                                c.wording()))
             rebuilt.append(s)
             for n in cites:
                 if n not in citations:

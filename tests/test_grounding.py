@@ -270,3 +270,51 @@ def test_labelled_unsupported_rate_reported(seeds_engine, tmp_path):
     again = evaluate.relabel(out, [labels])["overall"]
     assert again["unsupported_rate_labelled"] == 0.0 and again["labelled_coverage"] == 1.0
     assert json.loads((out / "report.json").read_text())["overall"]["unsupported_rate_labelled"] == 0.0
+
+
+# -- wording: what a supported sentence says in words its source does not use -------------------------------
+
+CRITICISM = ("Separately, Trump administration officials engaged in preliminary talks with senior advisers to Russian "
+             "President Vladimir Putin in Saudi Arabia regarding efforts to end the conflict. Trump's handling of the "
+             "situation drew criticism from both Democrats and some Republicans in Congress, underscoring the "
+             "bipartisan support for Ukraine's defense against Russian aggression.")
+
+
+def test_reworded_lists_the_words_the_source_never_uses(embedder):
+    """The question's wording earns no exemption (it is the user's, not the source's); another spelling of a
+    name the passage gives, another tense of an irregular verb and a time the question gives do."""
+    from types import SimpleNamespace
+
+    from qa.verify import Verifier
+
+    v = Verifier(embedder, 0.48)
+    law = SimpleNamespace(file=None, title="California jaywalking law",
+                          text="California Gov. Gavin Newsom signed a bill that decriminalizes jaywalking.")
+    q = "Which state announced it is legalizing jaywalking?"
+    assert v.reworded("California announced it is legalizing jaywalking [1].", [law], q) == ["announced", "legalizing"]
+    assert v.reworded("California Gov. Gavin Newsom signed a bill that decriminalizes jaywalking [1].", [law], q) == []
+    met = SimpleNamespace(file=None, title="Talks", text="Zelensky will meet Vance in Munich this week.")
+    assert v.reworded("Zelenskyy met Vance in Munich this week.", [met], "Whom did Zelenskyy meet this week?") == []
+    assert v.reworded("Zelenskyy met Vance in Munich yesterday.", [met], "Whom did Zelenskyy meet?") == ["yesterday"]
+    c = v.check("California announced it is legalizing jaywalking [1].", [law], q)
+    assert c.reworded and "words its source does not use: announced, legalizing" in c.wording()
+
+
+def test_an_answer_stitched_from_two_sentences_is_unbound(embedder):
+    """"Trump administration officials drew criticism …" takes its answer from one sentence and its claim
+    from the next: no one sentence says it. The source's own sentence is bound; a "them" may stand for the
+    names it gives."""
+    from types import SimpleNamespace
+
+    from qa.verify import Verifier
+
+    v = Verifier(embedder, 0.48)
+    p = SimpleNamespace(file=None, title="Trump and Zelensky", text=CRITICISM)
+    q = "Who drew criticism for the handling of the situation from Democrats and some Republicans in Congress?"
+    stitched = "Trump administration officials drew criticism for the handling of the situation from Democrats and some Republicans in Congress [1]."
+    assert not v.bound(stitched, [p], q) and v.check(stitched, [p], q).unbound
+    assert v.bound("Trump's handling of the situation drew criticism from both Democrats and some Republicans in Congress [1].", [p], q)
+    call = SimpleNamespace(file=None, title="Zelenskyy and Trump", text="And the content of a phone conversation "
+                           "between them was at the core of Trump's first impeachment trial.")
+    assert v.bound("The content of a phone conversation between Zelenskyy and Trump was at the core of Trump's "
+                   "first impeachment trial.", [call], "What was at the core of Trump's first impeachment trial?")

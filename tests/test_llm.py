@@ -357,3 +357,32 @@ def test_false_premise_declined_before_the_llm(local_engine):
     a = local_engine.ask("What does Elon Musk think of the minerals deal?")
     assert a.abstained and a.text.startswith("The articles don't mention Elon Musk.") and a.draft is None
     assert a.backend.startswith("local:")
+
+
+def test_a_paraphrase_ships_in_its_sources_words(local_engine):
+    """The model made to say "owns" where its source says "holds": supported, but in words the source
+    does not use, so the source's own sentence with the same answer ships, and the change is listed."""
+    ans, passages = _forced(local_engine, Q_SHARE, "Ukraine owns about 5% of the world's critical raw materials [1].")
+    final = list(ans.stream(Q_SHARE, passages))[-1]
+    assert "owns" in final.draft and "owns" not in final.text and "holds about 5%" in final.text, (final.draft, final.text)
+    assert final.repairs and final.repairs[0]["kind"] == "worded", final.repairs
+    assert "owns" in " ".join(final.repairs[0]["why"])
+    assert not final.abstained and all(s.supported for s in final.sentences) and final.citations
+
+
+def test_an_answer_stitched_from_two_sentences_is_not_shipped(local_engine):
+    """A draft that puts the question's claim on a subject taken from the sentence before (on the real
+    evidence, through verification and repair): the shipped answer is what the source says drew criticism
+    (Trump's handling of the situation)."""
+    q = "Who drew criticism for the handling of the situation from Democrats and some Republicans in Congress?"
+    ans = local_engine.answerer("local")
+    ev = ans.evidence(q, local_engine.retrieve(q), None)
+    n = next(i for i, p in enumerate(ev.passages, 1) if "handling of the situation drew" in p.text)
+    draft = (f"Trump administration officials drew criticism for the handling of the situation from Democrats and "
+             f"some Republicans in Congress [{n}].")
+    v = ans.verifier.verify(draft, ev.passages, q)
+    assert v.sentences[0].supported and v.sentences[0].wording  # the verifier alone lets it through
+    fixed, repairs = ans.repair(v, q, ev, None)
+    assert "administration officials drew" not in fixed.text and "handling of the situation drew" in fixed.text, fixed.text
+    assert repairs and repairs[0]["kind"] in ("worded", "rewritten"), repairs
+    assert all(s.supported for s in fixed.sentences)
