@@ -78,6 +78,7 @@ class Engine:
         # generation (and loading a model) is serialized, while extractive questions run side by side
         self.index_lock = RWLock()
         self.model_lock = threading.Lock()
+        self._lexical = None  # the lexical index as of the last retrieval (see _lexical_snapshot)
         self._texts: dict[tuple, str] = {}
         self._texts_lock = threading.Lock()
 
@@ -95,6 +96,8 @@ class Engine:
         report = self.index.sync(Path(corpus_dir or self.settings.corpus_dir), on_start, on_progress)
         if report.changed:
             self.retriever.invalidate()
+            if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
+                self._lexical = self.retriever.lexical
         return report
 
     def status(self) -> dict:
@@ -218,10 +221,16 @@ class Engine:
         return doc.text
 
     # -- answering --------------------------------------------------------------------------
+    def _lexical_snapshot(self):
+        """The lexical statistics as of the last retrieval under the read lock: answering runs outside the
+        lock, where rebuilding them could read an index a sync is half-way through writing."""
+        lex = self._lexical
+        return lex if lex is not None else self.retriever.lexical
+
     def _extractive(self) -> ExtractiveAnswerer:
         if "extractive" not in self._answerers:
             self._answerers["extractive"] = ExtractiveAnswerer(
-                self.embedder, lambda: self.retriever.lexical, self.settings.abstain_threshold,
+                self.embedder, self._lexical_snapshot, self.settings.abstain_threshold,
                 self.settings.answer_sentences, article_text=self.article_text,
             )
         return self._answerers["extractive"]
@@ -286,18 +295,20 @@ class Engine:
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
         conversation (oldest first); a follow-up is rewritten with it before retrieval."""
-        with self.index_lock.read():
-            with self.model_lock:
-                answerer = self.answerer(backend)
-            generative = not isinstance(answerer, (ExtractiveAnswerer, Fallback))
-            with self.model_lock if generative else contextlib.nullcontext():
-                yield from self._ask_stream(answerer, question, k, history)
+        with self.model_lock:  # building an answerer (loading its model) happens once
+            answerer = self.answerer(backend)
+        yield from self._ask_stream(answerer, question, k, history)
 
     def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None) -> Iterator[Event]:
+        """The index read lock is held only while the question is retrieved and its premise checked (a
+        consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
+        a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
         t0 = time.perf_counter()
         refusal = self.check_question(question)
-        if refusal is None and self.index.count() == 0:
-            refusal = EMPTY_INDEX
+        if refusal is None:
+            with self.index_lock.read():
+                if self.index.count() == 0:
+                    refusal = EMPTY_INDEX
         if refusal:
             yield refusal
             yield Answer(question or "", refusal, backend=answerer.name, message=refusal,
@@ -307,8 +318,10 @@ class Engine:
         question = self.standalone(asked, history or [], answerer)
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
-        passages = self.retrieve(question, k, timings, qemb)
-        premise = self.check_premise(question, passages)
+        with self.index_lock.read():
+            passages = self.retrieve(question, k, timings, qemb)
+            premise = self.check_premise(question, passages)
+            self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
         first = None
         if premise.declined and self.settings.premise_check:  # never an answer about someone else as one about X
             events = self._declined(answerer.name, question, premise, passages, qemb)

@@ -386,3 +386,33 @@ def test_an_answer_stitched_from_two_sentences_is_not_shipped(local_engine):
     assert "administration officials drew" not in fixed.text and "handling of the situation drew" in fixed.text, fixed.text
     assert repairs and repairs[0]["kind"] in ("worded", "rewritten"), repairs
     assert all(s.supported for s in fixed.sentences)
+
+
+TRAM = (b"Lviv opens a new tram line\n\nThe city of Lviv opened a new tram line on Monday, its mayor said. "
+        b"The line runs 12 kilometres from the railway station to the Sykhiv district and cost 40 million euros.\n")
+
+
+def test_a_sync_finishes_while_an_answer_streams(tmp_path, embedder, smol):
+    """The index lock is not held while an answer streams: with a client that has read one piece of an LLM
+    answer and not the rest, an upload is indexed, a question about it is answered meanwhile, and the
+    first answer then completes."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    e = Engine(load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", backend="local", llm_model=smol,
+                             llm_fallback=False, llm_max_tokens=48), embedder)
+    e.sync()
+    stream = e.ask_stream(Q_SHARE)
+    assert isinstance(next(stream), str)  # generation under way; the client reads no further for now
+    done: dict = {}
+    t = threading.Thread(target=lambda: done.update(zip(("report", "rejected"), e.add_articles([("tram.txt", TRAM)]))),
+                         daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the upload waited on the open stream"
+    assert done["report"].added == ["tram.txt"] and not done["rejected"]
+    other = e.ask("How long is the new tram line in Lviv?", backend="extractive")
+    assert not other.abstained and "tram line" in other.text and other.citations[0].file == "tram.txt"
+    rest = list(stream)
+    assert isinstance(rest[-1], Answer) and rest[-1].passages and not rest[-1].abstained, rest[-1].text
