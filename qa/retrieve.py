@@ -173,6 +173,18 @@ class Retrieval:
     files: list[str]  # every candidate article, best first
 
 
+def rrf_fuse(rankings: list[list[str]], weights: list[float], k: float) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: each item scores ``weight / (k + rank + 1)`` in every ranking it
+    appears in (rank from 0, at its first place when listed twice), summed over the rankings."""
+    if len(rankings) != len(weights):
+        raise ValueError("one weight per ranking")
+    score: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for r, item in enumerate(dict.fromkeys(ranking)):
+            score[item] = score.get(item, 0.0) + w / (k + r + 1)
+    return score
+
+
 class HybridRetriever:
     def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex):
         self.settings = settings
@@ -237,21 +249,12 @@ class HybridRetriever:
         # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to
         # its passages, which keeps a lone matching chunk of an off-topic article from coming first
         s = self.settings
-        kk = s.rrf_k
-        file_score: dict[str, float] = {}
-        dense_files = [n.metadata["file"] for n in res.nodes]
-        lexical_files = [lex.meta[i]["file"] for i, _ in lexical_hits]
-        article_files = lex.search_articles(question, n)
-        for ranking, w in ((dense_files, s.dense_weight), (lexical_files, s.bm25_weight), (article_files, s.article_weight)):
-            for r, f in enumerate(dict.fromkeys(ranking)):
-                file_score[f] = file_score.get(f, 0.0) + w / (kk + r + 1)
-        own: dict[str, float] = {}
+        file_score = rrf_fuse([[n.metadata["file"] for n in res.nodes], [lex.meta[i]["file"] for i, _ in lexical_hits],
+                               lex.search_articles(question, n)],
+                              [s.dense_weight, s.bm25_weight, s.article_weight], s.rrf_k)
+        own = rrf_fuse([[node.node_id for node in res.nodes], [lex.ids[i] for i, _ in lexical_hits]],
+                       [s.dense_weight, s.bm25_weight], s.rrf_k)
         for p in cands.values():
-            own[p.id] = 0.0
-            if p.dense_rank is not None:
-                own[p.id] += s.dense_weight / (kk + p.dense_rank + 1)
-            if p.bm25_rank is not None:
-                own[p.id] += s.bm25_weight / (kk + p.bm25_rank + 1)
             p.score = own[p.id] + s.passage_file_weight * file_score.get(p.file, 0.0)
         fused = sorted(cands.values(), key=lambda p: -p.score)
         out = self.collapse(fused, k, self.settings.max_per_file)
