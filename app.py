@@ -11,10 +11,13 @@ Nothing heavy is imported at module level: gradio and the engine load in :func:`
 from __future__ import annotations
 
 import html
+import logging
 import os
 import re
 import sys
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -282,6 +285,7 @@ def build(engine):
                 else:
                     final = ev
         except Exception as e:  # shown in the chat, the session goes on
+            log.exception("answering %r failed", question)
             messages[-1] = {"role": "assistant", "content": f'<span class="qa-notice">Error: {esc(e)}</span>'}
             yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
             return

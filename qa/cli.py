@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -203,6 +204,8 @@ def cmd_bench(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Ask questions about a folder of news articles.")
     p.add_argument("--index", type=Path, help="index folder (QA_INDEX_DIR)")
+    p.add_argument("-v", "--verbose", action="count", default=0, dest="verbosity",
+                   help="log what the engine does to stderr: -v fallbacks, repairs and skipped files; -vv more")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("index", help="build or sync the index from a folder of articles")
@@ -266,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # our own loggers at the level asked for; other libraries' only when they warn
+    handler.addFilter(lambda r: r.name.startswith("qa") or r.levelno >= logging.WARNING)
+    logging.basicConfig(handlers=[handler])
+    logging.getLogger("qa").setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbosity, 2)])
     return args.func(args)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import contextlib
 import os
 import threading
@@ -17,6 +18,8 @@ from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
 from .retrieve import HybridRetriever, Passage
+
+log = logging.getLogger(__name__)
 
 EMPTY_QUESTION = "Please type a question."
 MAX_HISTORY = 6  # turns a rewrite looks at (newest kept)
@@ -275,6 +278,7 @@ class Engine:
             except ModelError as e:
                 if not self.settings.llm_fallback:
                     raise
+                log.warning("backend %s unavailable, answering extractively: %s", wanted, e)
                 self.backend_error = str(e)
                 self._answerers[name] = Fallback(self._extractive(), str(e))
         return self._answerers[name]
@@ -324,6 +328,7 @@ class Engine:
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
         first = None
         if premise.declined and self.settings.premise_check:  # never an answer about someone else as one about X
+            log.info("premise check: the articles do not mention %s", ", ".join(f.text for f in premise.absent))
             events = self._declined(answerer.name, question, premise, passages, qemb)
         else:
             events = self._guarded(answerer, question, passages, qemb)
@@ -366,6 +371,7 @@ class Engine:
         except ModelError as e:
             if said or not self.settings.llm_fallback:
                 raise
+            log.warning("the LLM failed before answering, answering extractively: %s", e)
             yield from Fallback(self._extractive(), str(e)).stream(question, passages, qemb)
 
     def standalone(self, question: str, history: list[Turn], answerer=None) -> str:
@@ -380,8 +386,8 @@ class Engine:
                 rewritten = rewrite(question, history[-MAX_HISTORY:])
                 if rewritten.strip().lower() != question.strip().lower():
                     return rewritten
-            except ModelError:
-                pass  # a model that fails or echoes the follow-up: the names of the last turn are carried over
+            except ModelError as e:  # the names of the last turn are carried over instead
+                log.warning("rewriting the follow-up %r with the LLM failed: %s", question, e)
         return condense(question, history[-MAX_HISTORY:])
 
     def ask(

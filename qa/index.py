@@ -10,6 +10,7 @@ in the same Chroma (embedded or server), so the index carries its own manifest.
 
 from __future__ import annotations
 
+import logging
 import json
 import time
 from collections import defaultdict
@@ -22,6 +23,8 @@ from .chunking import Chunk, chunk_document
 from .config import Settings
 from .corpus import Document, Skipped, file_hash, parse, scan
 from .embedding import Embedder
+
+log = logging.getLogger(__name__)
 
 @dataclass
 class SyncReport:
@@ -261,6 +264,7 @@ class ChromaIndex:
             try:
                 data = e.abspath.read_bytes()
             except OSError as err:
+                log.warning("skipped %s: unreadable: %s", e.path, err.strerror or err)
                 report.skipped.append(Skipped(e.path, f"unreadable: {err.strerror or err}"))
                 continue
             old = have.get(e.path)
@@ -270,6 +274,7 @@ class ChromaIndex:
                 continue
             doc = parse(e.path, data)
             if isinstance(doc, Skipped):
+                log.warning("skipped %s: %s", doc.path, doc.reason)
                 report.skipped.append(doc)
                 if old:  # it was indexed before and is no longer usable
                     report.removed.append(e.path)

@@ -9,6 +9,7 @@ into numbered passages, because prompt length sets the time to the first token o
 
 from __future__ import annotations
 
+import logging
 import hashlib
 import importlib.util
 import re
@@ -25,6 +26,8 @@ from .retrieve import Passage
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
 from .verify import UNBOUND, Verified, Verifier
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -207,6 +210,7 @@ class ServerGenerator:
                 if r.delta:
                     yield r.delta
         except Exception as e:
+            log.warning("the LLM server at %s failed: %s", self.url, e)
             raise ModelError(f"the LLM server at {self.url} failed: {e} (setting QA_LLM_URL)") from e
 
 
@@ -332,6 +336,7 @@ class GenerativeAnswerer:
         timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
                    "prefill_ms": ((first or t2) - t1) * 1000, "evidence_tokens": float(ev.tokens)}
         if declined:
+            log.info("the LLM declined on evidence that supports an answer; extractive sentences shown")
             # the calibrated support says the passages answer it, yet the model declined: show the best
             # supported sentences instead, and say so
             for out in self.scorer.stream(question, passages, qemb):
@@ -439,6 +444,8 @@ class GenerativeAnswerer:
                 kept.append(s.text)  # doubtful, not contradicted: shown with its warning
         if not repairs:
             return v, []
+        for r in repairs:
+            log.info("repair %s: %r -> %r (%s)", r["kind"], r["before"], r["after"], "; ".join(r["why"] or []))
         text = " ".join(kept)
         if not text:
             return Verified("", [], [], v.invalid_markers, v.repointed, v.dropped), repairs

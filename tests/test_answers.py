@@ -137,6 +137,13 @@ def test_cli_index_and_ask_json(tmp_path, seeds_copy):
     assert "5%" in r.stdout and "Sources:" in r.stdout and "[1] 001_fc8662c004b3d3bf.txt" in r.stdout
     r = _cli("ask", "  ", env_extra=env)
     assert r.returncode == 1 and "Please type a question" in r.stdout
+    # -v logs what the engine did to stderr (here the premise check), and nothing of it on stdout
+    r = _cli("-v", "ask", "What does Elon Musk think of the minerals deal?", env_extra=env)
+    assert "INFO qa.engine: premise check: the articles do not mention Elon Musk" in r.stderr, r.stderr
+    assert "qa.engine" not in r.stdout and "Elon Musk" in r.stdout
+    assert "bm25s" not in r.stderr  # other libraries' chatter stays out
+    r = _cli("-v", "index", env_extra=env)
+    assert "WARNING qa.index: skipped bad.txt: empty file" in r.stderr, r.stderr
 
 
 def test_settings_from_env_and_toml(tmp_path, monkeypatch):

@@ -92,13 +92,19 @@ def test_bad_model_path_is_one_clear_error(tmp_path, seeds_copy, embedder):
         Engine(s, embedder).answerer()
 
 
-def test_bad_model_falls_back_to_extractive_and_says_so(tmp_path, seeds_copy, embedder):
+def test_bad_model_falls_back_to_extractive_and_says_so(tmp_path, seeds_copy, embedder, caplog):
+    """The fallback is shown in the answer and logged with its reason."""
+    import logging
+
     s = load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "i", backend="local",
                       llm_model=tmp_path / "missing.gguf", llm_fallback=True)
     e = Engine(s, embedder)
     e.sync()
-    a = e.ask("What share of the world's critical raw materials does Ukraine hold?")
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        a = e.ask("What share of the world's critical raw materials does Ukraine hold?")
     assert a.backend == "extractive (fallback)" and "QA_LLM_MODEL" in a.notice and "5%" in a.text
+    assert any(r.name == "qa.engine" and r.levelno == logging.WARNING and "QA_LLM_MODEL" in r.getMessage()
+               for r in caplog.records), caplog.records
 
 
 @pytest.fixture(scope="module")
