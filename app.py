@@ -17,6 +17,9 @@ import re
 import sys
 from pathlib import Path
 
+from qa.corpus import SUPPORTED_SUFFIXES
+from qa.schema import ABSTAIN_TEXT, BACKENDS as BACKEND_NAMES, MARKER
+
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -25,12 +28,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 TITLE = "News QA"
-BACKENDS = [
-    ("Auto (local LLM when installed)", "auto"),
-    ("Local LLM", "local"),
-    ("LLM server", "server"),
-    ("Extractive (no LLM)", "extractive"),
-]
+_BACKEND_LABELS = {"auto": "Auto (local LLM when installed)", "local": "Local LLM", "server": "LLM server",
+                   "extractive": "Extractive (no LLM)"}
+BACKENDS = [(_BACKEND_LABELS[b], b) for b in BACKEND_NAMES]
 # example questions for the seed articles (shown when those articles are indexed)
 SEED_EXAMPLES = {
     "001_fc8662c004b3d3bf.txt": "What share of the world's critical raw materials does Ukraine hold?",
@@ -39,8 +39,7 @@ SEED_EXAMPLES = {
     "002_d89352816586c04e.txt": "Who claimed that Zelenskyy has already indicated he will soften his position on land?",
 }
 SEED_FOLLOW_UP = "Who is the Ukrainian prime minister who described the deal's investment fund?"
-ABSTAIN_TEXT = "The articles don't say."
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm"]
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 
 CSS = """
 .qa-unsupported { background: #fff3cd; border-bottom: 2px dotted #b45309; }
@@ -79,7 +78,6 @@ def md_esc(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
-_MARKS = re.compile(r"\s*\[\d+\]")
 
 
 def _marker_text(text: str, cites: list[int]) -> str:
@@ -113,7 +111,7 @@ def _repairs_block(repairs: list[dict]) -> str:
     items = []
     for r in repairs:
         why = "; ".join(r.get("why") or [])
-        items.append(f'<li>✎ {esc(_REPAIR_KINDS.get(r["kind"], r["kind"]))}: <s>{esc(_MARKS.sub("", r["before"]))}</s>'
+        items.append(f'<li>✎ {esc(_REPAIR_KINDS.get(r["kind"], r["kind"]))}: <s>{esc(MARKER.sub("", r["before"]))}</s>'
                      + (f" ({esc(why)})" if why else "") + "</li>")
     return f'<details class="qa-repairs"><summary>✎ {len(repairs)} sentence{"s" if len(repairs) > 1 else ""} of the ' \
            f'LLM\'s draft corrected after checking the sources</summary><ul>{"".join(items)}</ul></details>'

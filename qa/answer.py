@@ -10,77 +10,15 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
 from typing import Iterator, Protocol
 
 import numpy as np
 
 from .embedding import Embedder
 from .facts import is_who_said, passage_speaker
-from .retrieve import LexicalIndex, Passage
+from .retrieve import LexicalIndex
+from .schema import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Event, Passage  # noqa: F401 (re-exported)
 from .text import numbers, sentence_spans, terms, words
-
-ABSTAIN_TEXT = "The articles don't say."
-
-
-@dataclass
-class Citation:
-    n: int  # passage number, as in the [n] marker
-    file: str
-    title: str
-    start: int  # file span of the quote
-    end: int
-    quote: str
-
-
-@dataclass
-class AnswerSentence:
-    text: str
-    cites: list[int]
-    score: float | None = None
-    supported: bool | None = None
-    issues: list[str] = field(default_factory=list)  # why it is not supported
-    wording: list[str] = field(default_factory=list)  # where its wording departs from its passages (not a fault)
-
-
-@dataclass
-class Answer:
-    question: str
-    text: str
-    citations: list[Citation] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-    sentences: list[AnswerSentence] = field(default_factory=list)
-    abstained: bool = False
-    backend: str = ""
-    message: str | None = None  # set when the question was refused (empty, too long, no index)
-    timings: dict = field(default_factory=dict)
-    standalone: str | None = None  # the question as retrieved, after follow-up rewriting
-    notice: str | None = None  # e.g. why the LLM was not used
-    premise: dict | None = None  # the premise check (qa.premise): what the question states, what is absent
-    repairs: list[dict] = field(default_factory=list)  # sentences rewritten or removed after verification
-    draft: str | None = None  # the generated text before verification and repair
-
-    def to_dict(self) -> dict:
-        return {
-            "question": self.question,
-            "standalone": self.standalone,
-            "answer": self.text,
-            "abstained": self.abstained,
-            "backend": self.backend,
-            "message": self.message,
-            "notice": self.notice,
-            "premise": self.premise,
-            "repairs": self.repairs,
-            "draft": self.draft,
-            "citations": [asdict(c) for c in self.citations],
-            "sentences": [asdict(s) for s in self.sentences],
-            "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],
-            "timings": {k: round(v, 2) for k, v in self.timings.items()},
-        }
-
-
-Event = str | Answer
-
 
 def evidence_support(ranked: list[dict]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .schema import MARKER
 from .text import STOPWORDS, sentence_spans, words
 
 _FOLLOW_UP = re.compile(
@@ -19,7 +20,6 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
-_MARKER = re.compile(r"\s*\[\d+\]")
 MAX_CARRIED = 8
 _OPENERS = {"yet", "despite", "however", "following", "meanwhile", "separately", "although", "while", "moreover",
             "nonetheless", "amid", "during", "according", "in", "on", "after", "before", "since", "still"}
@@ -75,7 +75,7 @@ def condense(question: str, history: list[Turn]) -> str:
     carried = entities(last.standalone)
     if _elliptical(question):
         carried += [w for w in words(last.question) if w not in STOPWORDS and len(w) > 2]
-    answer = _MARKER.sub("", last.answer)
+    answer = MARKER.sub("", last.answer)
     spans = sentence_spans(answer)
     if spans and not answer.startswith("The articles don't say"):
         carried += entities(answer[spans[0][0]:spans[0][1]])[:3]

@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from .schema import BACKENDS
+
 
 def _settings(args):
     from .config import load_settings
@@ -83,7 +85,7 @@ def _print_answer(answer, out=sys.stdout):
 
 
 def cmd_ask(args) -> int:
-    from .answer import Answer
+    from .schema import Answer
 
     engine = _engine(args)
     question = " ".join(args.question)
@@ -102,7 +104,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .answer import Answer
+    from .schema import Answer
     from .chat import Turn
 
     engine = _engine(args)
@@ -218,11 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="+")
     s.add_argument("--json", action="store_true", help="print answer, citations, passages and timings as JSON")
     s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
-    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("chat", help="a conversation in the terminal (follow-ups use the history)")
-    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
     s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
     s.set_defaults(func=cmd_chat)
 
@@ -232,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run a question set and write a report")
     s.add_argument("questions", nargs="?", help="question set (JSONL; ours or RealTime QA's)")
     s.add_argument("--corpus", help="articles folder (default: QA_CORPUS_DIR); another folder gets its own collection")
-    s.add_argument("--backend", choices=["auto", "local", "server", "extractive"], help="answer backend (QA_BACKEND)")
+    s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
     s.add_argument("-k", type=int, help="passages per question (QA_TOP_K)")
     s.add_argument("--name", help="report name (default: the question set's name)")
     s.add_argument("--reports", default="eval/reports", help="where reports go")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -17,6 +16,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from .schema import Backend
 
 # all-MiniLM-L6-v2 sees at most 256 word-pieces, two of which are [CLS] and [SEP].
 EMBEDDER_MAX_TOKENS = 256
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
     article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
 
     # answering
-    backend: Literal["auto", "local", "server", "extractive"] = Field(
+    backend: Backend = Field(
         "auto", description="answer backend: auto = the local LLM when installed, else extractive"
     )
     llm_model: Path | None = Field(None, description="GGUF file for the local LLM; unset = packaged Qwen2.5-Coder-1.5B")

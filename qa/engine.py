@@ -11,13 +11,14 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .answer import Answer, Event, ExtractiveAnswerer
+from .answer import ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
-from .retrieve import HybridRetriever, Passage
+from .retrieve import HybridRetriever
+from .schema import BACKENDS, Answer, Event, Passage
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ class Engine:
         from .llm import ModelError
 
         name = backend or self.settings.backend
-        if name not in ("auto", "local", "server", "extractive"):
+        if name not in BACKENDS:
             raise ValueError(f"unknown answer backend {name!r} (setting QA_BACKEND)")
         if name == "extractive":
             return self._extractive()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .chat import Turn
+from .schema import MARKER
 from .metrics import (
     choose_choice,
     citation_precision,
@@ -32,7 +33,6 @@ from .metrics import (
 
 UNANSWERABLE = "unanswerable"
 CONVERSATION = "conversation"
-_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass
@@ -113,7 +113,7 @@ def sentence_key(question: str, sentence: str) -> tuple[str, str]:
     """How a hand label finds a sentence: the question and the sentence, markers dropped, normalised."""
     from .facts import norm_tokens
 
-    return " ".join(norm_tokens(question)), " ".join(norm_tokens(_MARKER.sub("", sentence)))
+    return " ".join(norm_tokens(question)), " ".join(norm_tokens(MARKER.sub("", sentence)))
 
 
 def load_labels(paths: list[Path]) -> dict[tuple[str, str], bool]:
@@ -136,7 +136,7 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
     gold = set(q.gold_files)
     passages = [p.file for p in answer.passages]
     cited = list(dict.fromkeys(c.file for c in answer.citations))
-    text = _MARKER.sub("", answer.text)
+    text = MARKER.sub("", answer.text)
     m: dict = {}
     if gold:
         m["hit@1"] = hit_at(ranking, gold, 1)
@@ -197,7 +197,7 @@ def judge_faithfulness(generator, answer) -> float | None:
         return None
     passages = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(answer.passages, 1))
     msgs = [{"role": "system", "content": JUDGE_PROMPT},
-            {"role": "user", "content": f"Passages:\n\n{passages}\n\nAnswer: {_MARKER.sub('', answer.text)}\n\nSupported?"}]
+            {"role": "user", "content": f"Passages:\n\n{passages}\n\nAnswer: {MARKER.sub('', answer.text)}\n\nSupported?"}]
     verdict = "".join(generator.stream(msgs, 3)).strip().lower()
     return 1.0 if verdict.startswith("yes") else 0.0
 

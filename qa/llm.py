@@ -21,8 +21,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import ABSTAIN_TEXT, Answer, AnswerSentence, Event, ExtractiveAnswerer, evidence_support
-from .retrieve import Passage
+from .answer import ExtractiveAnswerer, evidence_support
+from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Passage
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
 from .verify import UNBOUND, Verified, Verifier
@@ -49,7 +49,6 @@ _ABSTAIN = re.compile(r"articles (don't|do not) say|(cannot|can't|could not|coul
                       r"no information|passages do not", re.I)
 
 
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 class ModelError(RuntimeError):
@@ -291,7 +290,7 @@ class GenerativeAnswerer:
 
     def rewrite(self, question: str, history: list) -> str:
         """A standalone question from the conversation (newest turns, bounded)."""
-        convo = "\n".join(f"User: {t.question}\nAssistant: {_MARKERS.sub('', t.answer)[:300]}" for t in history[-3:])
+        convo = "\n".join(f"User: {t.question}\nAssistant: {MARKER.sub('', t.answer)[:300]}" for t in history[-3:])
         msgs = [{"role": "system", "content": REWRITE_PROMPT},
                 {"role": "user", "content": f"{convo}\nUser: {question}\n\nStandalone question:"}]
         text = "".join(self.gen.stream(msgs, 48)).strip().split("\n")[0].strip().strip('"')
@@ -389,7 +388,7 @@ class GenerativeAnswerer:
         repairs: list[dict] = []
         replacement: list[AnswerSentence] | None = None
         for s in v.sentences:
-            body = _MARKERS.sub("", s.text).strip()
+            body = MARKER.sub("", s.text).strip()
             if s.supported and s.wording and s.cites:
                 # worded unlike its source: its source's own sentence with the same answer (the answer as
                 # written, and every word of the sentence its cited passages have), so that no word is put
@@ -405,7 +404,7 @@ class GenerativeAnswerer:
                     new = [r.text for r in replacement if r.text not in kept]
                     if new and self._keeps_answer(" ".join(new), body, question, ev):
                         swap, kind, replacement = " ".join(new), "rewritten", []
-                if swap and swap not in kept and _MARKERS.sub("", swap).strip() != body:
+                if swap and swap not in kept and MARKER.sub("", swap).strip() != body:
                     kept.append(swap)
                     repairs.append({"kind": kind, "before": s.text, "after": swap, "why": s.wording})
                     continue

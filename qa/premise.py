@@ -19,7 +19,7 @@ from .facts import TITLES, Fact, Source, facts
 from .text import STOPWORDS
 
 if TYPE_CHECKING:
-    from .answer import Answer
+    from .schema import Answer
 
 NEARBY = 0.75  # share of the abstention threshold a sentence's support needs to be quoted as the closest
 
@@ -77,7 +77,7 @@ def check(question: str, passage_texts: list[str], article_texts: list[str] | No
 def decline(question: str, premise: Premise, passages: list, scorer, qemb, backend: str) -> "Answer":
     """The answer to a question whose premise the articles do not bear out: it says what is absent and
     quotes, cited, the sentence of the retrieved passages that comes closest to the question."""
-    from .answer import Answer, AnswerSentence, Citation
+    from .schema import Answer, AnswerSentence, Citation
 
     statement = premise.statement()
     sentences = [AnswerSentence(statement, [], None, None)]

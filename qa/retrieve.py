@@ -13,42 +13,14 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 from .config import Settings
-from .corpus import span_from_segmap
 from .embedding import Embedder
 from .index import ChromaIndex
+from .schema import Passage  # noqa: F401 (re-exported)
 from .text import terms
-
-
-@dataclass
-class Passage:
-    id: str
-    file: str
-    title: str
-    text: str
-    start: int
-    end: int
-    clean_start: int
-    clean_end: int
-    score: float = 0.0  # fused RRF score
-    dense: float | None = None  # cosine similarity to the question
-    bm25: float | None = None
-    dense_rank: int | None = None
-    bm25_rank: int | None = None
-    segmap: list[list[int]] = field(default_factory=list, repr=False)
-    also_in: list[str] = field(default_factory=list)
-
-    def file_span(self, a: int, b: int) -> tuple[int, int]:
-        """File span of ``text[a:b]``."""
-        return span_from_segmap(self.segmap, a, b)
-
-    def to_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
-                                           "bm25", "dense_rank", "bm25_rank", "also_in")}
-        return d
 
 
 class LexicalIndex:

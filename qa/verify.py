@@ -28,14 +28,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 from types import SimpleNamespace
 
-from .answer import AnswerSentence, Citation
 from .embedding import Embedder
 from .facts import (TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures,
                     names, passage_referent, passage_speaker, qualifiers, same_person)
-from .retrieve import Passage
+from .schema import MARKER, AnswerSentence, Citation, Passage
 from .text import sentence_spans, terms
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said|evident)\b|"
                    r"^the (articles|passages) (don't|do not) (say|mention)|\b(in|from) (the|this) (passage|article)s?\b|"
                    r"\bpassage \[?\d", re.I)

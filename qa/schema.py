@@ -1,0 +1,112 @@
+"""The types and constants every stage and shell shares: what a passage, a citation, an answer sentence
+and an answer are, the abstention text, the citation marker, the backend names.
+
+A leaf module (standard library and ``qa.corpus``'s span map only), so the verifier, the LLM path and
+the shells need not import retrieval or answering for a dataclass, and ``app.py`` can import it at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Literal, get_args
+
+from .corpus import span_from_segmap
+
+ABSTAIN_TEXT = "The articles don't say."
+
+# a citation marker, "[2]" or "[1, 3]", with the space before it
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+Backend = Literal["auto", "local", "server", "extractive"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+
+
+@dataclass
+class Passage:
+    """A retrieved slice of an article: ``text`` is ``clean[clean_start:clean_end]`` of its clean text,
+    ``start``/``end`` its span in the file, ``segmap`` the map between the two."""
+
+    id: str
+    file: str
+    title: str
+    text: str
+    start: int
+    end: int
+    clean_start: int
+    clean_end: int
+    score: float = 0.0  # fused RRF score
+    dense: float | None = None  # cosine similarity to the question
+    bm25: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    segmap: list[list[int]] = field(default_factory=list, repr=False)
+    also_in: list[str] = field(default_factory=list)
+
+    def file_span(self, a: int, b: int) -> tuple[int, int]:
+        """File span of ``text[a:b]``."""
+        return span_from_segmap(self.segmap, a, b)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
+                                              "bm25", "dense_rank", "bm25_rank", "also_in")}
+
+
+@dataclass
+class Citation:
+    n: int  # passage number, as in the [n] marker
+    file: str
+    title: str
+    start: int  # file span of the quote
+    end: int
+    quote: str
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    cites: list[int]
+    score: float | None = None
+    supported: bool | None = None
+    issues: list[str] = field(default_factory=list)  # why it is not supported
+    wording: list[str] = field(default_factory=list)  # where its wording departs from its passages (not a fault)
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    abstained: bool = False
+    backend: str = ""
+    message: str | None = None  # set when the question was refused (empty, too long, no index)
+    timings: dict = field(default_factory=dict)
+    standalone: str | None = None  # the question as retrieved, after follow-up rewriting
+    notice: str | None = None  # e.g. why the LLM was not used
+    premise: dict | None = None  # the premise check (qa.premise): what the question states, what is absent
+    repairs: list[dict] = field(default_factory=list)  # sentences rewritten or removed after verification
+    draft: str | None = None  # the generated text before verification and repair
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "standalone": self.standalone,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "message": self.message,
+            "notice": self.notice,
+            "premise": self.premise,
+            "repairs": self.repairs,
+            "draft": self.draft,
+            "citations": [asdict(c) for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+
+# what a backend's stream yields: text pieces, then the final Answer
+Event = str | Answer
