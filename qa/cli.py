@@ -137,7 +137,7 @@ def cmd_chat(args) -> int:
 
 def cmd_files(args) -> int:
     engine = _engine(args)
-    files = engine.index.files()
+    files = engine.status()["articles"]
     for f in files:
         print(f"{f['chunks']:4d}  {f['file']}  {f['title']}")
     print(f"{len(files)} articles, {sum(f['chunks'] for f in files)} chunks")

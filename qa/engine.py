@@ -284,6 +284,18 @@ class Engine:
                 self._answerers[name] = Fallback(self._extractive(), str(e))
         return self._answerers[name]
 
+    def generator(self, backend: str | None = None):
+        """The LLM generator of a backend (``auto``: the configured one), for shells that use the model
+        directly (a judge); an error naming the setting when none is available."""
+        from .llm import GenerativeAnswerer, ModelError
+
+        name = backend or (self.settings.backend if self.settings.backend in ("local", "server") else "auto")
+        with self.model_lock:
+            answerer = self.answerer(name)
+        if not isinstance(answerer, GenerativeAnswerer):
+            raise ModelError(f"an LLM backend is needed (QA_BACKEND): {self.backend_error or 'none available'}")
+        return answerer.gen
+
     def check_question(self, question: str) -> str | None:
         """A message when the question cannot be asked, else None."""
         if not question or not question.strip():
@@ -324,7 +336,8 @@ class Engine:
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
         with self.index_lock.read():
-            passages = self.retrieve(question, k, timings, qemb)
+            found = self.retriever.search(question, k, timings, qemb)
+            passages = found.passages
             premise = self.check_premise(question, passages)
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
         first = None
@@ -335,7 +348,7 @@ class Engine:
             events = self._guarded(answerer, question, passages, qemb)
         for ev in events:
             if isinstance(ev, Answer):
-                ev.question, ev.standalone = asked, question
+                ev.question, ev.standalone, ev.ranking = asked, question, found.files
                 ev.timings.update(timings)
                 ev.timings["first_token_ms"] = ((first or time.perf_counter()) - t0) * 1000
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000

@@ -212,9 +212,8 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
 
     def ask(q: Question, qtype: str, history: list[Turn]) -> Item:
         answer = engine.ask(q.question, k=k, backend=backend, history=history)
-        # the article ranking for the metrics comes from the same retrieval the answer used
-        ranking = engine.retriever.search(answer.standalone or q.question, k=k).files if answer.passages else []
-        it = _item(q, qtype, answer, ranking, k, labels)
+        # the article ranking for the metrics is the one of the retrieval the answer used
+        it = _item(q, qtype, answer, answer.ranking if answer.passages else [], k, labels)
         if judge is not None:
             it.metrics["judged_faithfulness"] = judge_faithfulness(judge, answer)
         history.append(Turn(q.question, answer.standalone or q.question, answer.text))
@@ -449,11 +448,10 @@ def judge_generator(engine):
     """The configured LLM as a judge; an error naming the setting when there is none."""
     from .llm import ModelError
 
-    name = engine.settings.backend if engine.settings.backend in ("local", "server") else "auto"
-    answerer = engine.answerer(name)
-    if not hasattr(answerer, "gen"):
-        raise ModelError(f"the judged faithfulness score needs an LLM backend (QA_BACKEND): {engine.backend_error or 'none available'}")
-    return answerer.gen
+    try:
+        return engine.generator()
+    except ModelError as e:
+        raise ModelError(f"the judged faithfulness score needs {e}") from e
 
 
 def evaluate(engine, questions_file: Path, name: str | None = None, backend: str | None = None,

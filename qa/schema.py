@@ -88,6 +88,7 @@ class Answer:
     premise: dict | None = None  # the premise check (qa.premise): what the question states, what is absent
     repairs: list[dict] = field(default_factory=list)  # sentences rewritten or removed after verification
     draft: str | None = None  # the generated text before verification and repair
+    ranking: list[str] = field(default_factory=list)  # every candidate article of the retrieval, best first
 
     def to_dict(self) -> dict:
         return {
@@ -101,6 +102,7 @@ class Answer:
             "premise": self.premise,
             "repairs": self.repairs,
             "draft": self.draft,
+            "ranking": self.ranking,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],

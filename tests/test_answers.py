@@ -217,3 +217,12 @@ def test_every_citation_points_at_its_quote(seeds_engine, question):
                 assert collapse_ws(s.text.rsplit(" [", 1)[0]) in collapse_ws(c.quote)
     if question.startswith("Who claimed"):
         assert a.sentences[0].text == "It was Keith Kellogg [1]."
+
+
+def test_the_answer_carries_its_article_ranking(seeds_engine):
+    """The shells read the retrieval's article ranking from the answer, not from a second retrieval."""
+    a = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?")
+    assert a.ranking[0] == "001_fc8662c004b3d3bf.txt" and len(set(a.ranking)) == len(a.ranking)
+    assert {p.file for p in a.passages} <= set(a.ranking)
+    assert seeds_engine.retriever.search(a.standalone).files == a.ranking
+    assert a.to_dict()["ranking"] == a.ranking
