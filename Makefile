@@ -50,7 +50,9 @@ run: index
 ask: index
 	$(VENV)/bin/qa ask "What share of the world's critical raw materials does Ukraine hold?"
 
+# the engine is type-checked first (settings in pyproject.toml), then every test runs
 test: install
+	$(VENV)/bin/python -m mypy qa
 	$(VENV)/bin/python -m pytest -q
 
 bench: install

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from typing import Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class ExtractiveAnswerer:
     W_SEM, W_LEX, W_RANK, W_NOVEL, W_TYPE = 0.5, 0.4, 0.1, 0.1, 0.1
     PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
 
-    def __init__(self, embedder: Embedder, lexical: "callable", threshold: float, max_sentences: int = 2,
+    def __init__(self, embedder: Embedder, lexical: Callable[[], LexicalIndex], threshold: float, max_sentences: int = 2,
                  article_text=None):
         self.embedder = embedder
         self.article_text = article_text  # file -> clean text, to find who speaks in a quoted sentence
@@ -114,7 +114,7 @@ class ExtractiveAnswerer:
         kind = answer_type(question)
         qwords = set(words(question))
         qnums = numbers(question)
-        cands = []
+        cands: list[dict[str, Any]] = []
         for rank, p in enumerate(passages):
             spans = sentence_spans(p.text)
             for j, (a, b) in enumerate(spans):

@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .answer import evidence_support
 from .config import load_settings
@@ -52,7 +53,7 @@ def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10) -> dict:
     hits1, hits5, mrr, ret_ms = [], [], [], []
     for q in questions:
         gold = set(q["evidence_files"])
-        t = {}
+        t: dict[str, float] = {}
         files = engine.retriever.search(q["question"], k=k, timings=t).files
         hits1.append(hit_at(files, gold, 1))
         hits5.append(hit_at(files, gold, 5))
@@ -141,7 +142,7 @@ def run_retrieval(args) -> int:
         nonlocal bar
         bar = tqdm(total=n, unit="chunk", desc="embedding", file=sys.stderr)
 
-    build = engine.sync(corpus, on_start, lambda n: bar.update(n))
+    build = engine.sync(corpus, on_start, lambda n: bar.update(n) if bar else None)
     if bar:
         bar.close()
     again = engine.sync(corpus)
@@ -229,7 +230,7 @@ def _llama_index_llm(generator):
     from pydantic import PrivateAttr
 
     class _LLM(CustomLLM):
-        _gen: object = PrivateAttr()
+        _gen: Any = PrivateAttr()
 
         def __init__(self, gen):
             super().__init__()
@@ -299,7 +300,7 @@ def run_answers(args) -> int:
         t0 = time.perf_counter()
         resp = qe.query(q.question)
         first, text = None, ""
-        for piece in resp.response_gen:
+        for piece in resp.response_gen:  # type: ignore[union-attr]  # a streaming query engine's response
             first = first or time.perf_counter()
             text += piece
         b_total.append((time.perf_counter() - t0) * 1000)

@@ -128,6 +128,7 @@ def cmd_chat(args) -> int:
                 answer = ev
             else:
                 print(ev, end="", flush=True)
+        assert answer is not None  # a stream always ends with its Answer
         _print_answer(answer)
         if answer.standalone and answer.standalone != answer.question:
             print(f"(understood as: {answer.standalone})")

@@ -133,7 +133,7 @@ class Document:
                 a, b = s.clean_start, s.clean_start + s.clean_len
             lo = a if lo is None else min(lo, a)
             hi = b if hi is None else max(hi, b)
-        return None if lo is None else (lo, hi)
+        return None if lo is None or hi is None else (lo, hi)
 
     def segmap(self, a: int, b: int) -> list[list[int]]:
         """The segments inside clean ``[a, b)``, re-based to ``a``: enough to map any sub-span later."""

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .answer import ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
@@ -17,7 +17,7 @@ from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
-from .retrieve import HybridRetriever
+from .retrieve import HybridRetriever, LexicalIndex
 from .schema import BACKENDS, Answer, Event, Passage
 
 log = logging.getLogger(__name__)
@@ -76,13 +76,14 @@ class Engine:
         self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.threads, self.settings.embed_batch)
         self.index = ChromaIndex(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.settings, self.embedder, self.index)
-        self._answerers: dict[str, object] = {}
+        self._answerers: dict[str, Any] = {}  # by backend name: a GenerativeAnswerer, or what stands in for it
+        self._extractive_answerer: ExtractiveAnswerer | None = None
         self.backend_error: str | None = None
         # the index is read by questions and written by syncs; a llama.cpp model is not thread-safe, so
         # generation (and loading a model) is serialized, while extractive questions run side by side
         self.index_lock = RWLock()
         self.model_lock = threading.Lock()
-        self._lexical = None  # the lexical index as of the last retrieval (see _lexical_snapshot)
+        self._lexical: LexicalIndex | None = None  # as of the last retrieval (see _lexical_snapshot)
         self._texts: dict[tuple, str] = {}
         self._texts_lock = threading.Lock()
 
@@ -232,12 +233,12 @@ class Engine:
         return lex if lex is not None else self.retriever.lexical
 
     def _extractive(self) -> ExtractiveAnswerer:
-        if "extractive" not in self._answerers:
-            self._answerers["extractive"] = ExtractiveAnswerer(
+        if self._extractive_answerer is None:
+            self._extractive_answerer = ExtractiveAnswerer(
                 self.embedder, self._lexical_snapshot, self.settings.abstain_threshold,
                 self.settings.answer_sentences, article_text=self.article_text,
             )
-        return self._answerers["extractive"]
+        return self._extractive_answerer
 
     def _generative(self, name: str):
         from .llm import GenerativeAnswerer, LocalGenerator, ModelError, ServerGenerator, resolve_model
@@ -247,8 +248,9 @@ class Engine:
         if name == "server":
             if not s.llm_url:
                 raise ModelError("no LLM server configured (setting QA_LLM_URL)")
-            gen = ServerGenerator(s.llm_url, s.llm_name, s.llm_key, s.llm_timeout)
-            gen.check()
+            server = ServerGenerator(s.llm_url, s.llm_name, s.llm_key, s.llm_timeout)
+            server.check()
+            gen: ServerGenerator | LocalGenerator = server
         else:
             gen = LocalGenerator(resolve_model(s.llm_model, s.model_cache), s.threads, s.llm_ctx)
             gen.llm  # load now, so a bad file fails here with its setting named

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -153,7 +154,8 @@ def _before_title(run: str, word: str) -> bool:
 def _name_parts(run: str) -> list[str]:
     """A run of capitalised words split at role words: "Ukrainian President Volodymyr Zelensky" gives
     "Ukrainian" and "Volodymyr Zelensky"; "Prime Minister" alone gives nothing."""
-    parts, cur = [], []
+    parts: list[str] = []
+    cur: list[str] = []
     for orig in run.split():
         w = re.sub(r"-[a-z][\w-]*$", "", orig)  # "Russian-occupied" is about Russia
         bare = re.sub(r"[^\w]", "", w).lower()
@@ -238,12 +240,12 @@ class Source:
         self.texts = texts
         self.tokens = [norm_tokens(t) for t in texts]
         self.vocab = {w for toks in self.tokens for w in toks}
-        self._caps = None
+        self._caps: set[tuple[str, str]] | None = None
 
     def _capital_bigrams(self) -> set[tuple[str, str]]:
         """(first, last) pairs of capitalised words that follow each other: who "Johnson" is."""
         if self._caps is None:
-            pairs = set()
+            pairs: set[tuple[str, str]] = set()
             for t in self.texts:
                 for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
                     a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
@@ -255,7 +257,7 @@ class Source:
     def _acronyms(self) -> set[str]:
         """The initials of every run of capitalised words ("Centers for Disease Control" gives "cdc")."""
         if not hasattr(self, "_acr"):
-            acr = set()
+            acr: set[str] = set()
             for t in self.texts:
                 for m in re.finditer(r"[A-Z][a-z]+(?:\s+(?:(?:of|for|and|the|on)\s+)?[A-Z][a-z]+)+", t):
                     initials = "".join(w[0] for w in m.group().split() if w[0].isupper()).lower()
@@ -394,7 +396,8 @@ def qualifiers(text: str) -> list[Fact]:
     with, joined by "|"."""
     toks = norm_tokens(re.sub(r"\b(best|most|least) known\b|\bat (least|most)\b|\bfirst (lady|minister|degree|aid)\b", " ",
                               _QUOTE.sub(" ", text), flags=re.I))
-    out, seen = [], set()
+    out: list[Fact] = []
+    seen: set = set()
     for written, key, alts in sorted(_QUALIFIER_KEYS, key=lambda q: -len(q[1])):
         if _contains(toks, key) and not any(_contains(s, key) for s in seen):
             seen.add(key)
@@ -521,7 +524,7 @@ def _opens_quote(sentence: str) -> bool:
     return sentence.count("“") > sentence.count("”") or sentence.count('"') % 2 == 1
 
 
-def speaker(sentence: str, before: list[str] = (), after: list[str] = ()) -> str | None:
+def speaker(sentence: str, before: Sequence[str] = (), after: Sequence[str] = ()) -> str | None:
     """Who the quote or statement in ``sentence`` is attributed to, resolved through its neighbours:
     ``before`` holds the preceding sentences (nearest last), ``after`` the following ones. "…, he wrote"
     is the person named in the sentence before; a quotation that goes on into the next sentences belongs

@@ -249,8 +249,8 @@ class GenerativeAnswerer:
         spans_of = {i: sentence_spans(p.text) for i, p in enumerate(passages)}
         for c in ranked:
             spans = spans_of[c["passage"]]
-            j = spans.index((c["a"], c["b"])) if (c["a"], c["b"]) in spans else None
-            window = [spans[x] for x in (j - 1, j, j + 1) if j is not None and 0 <= x < len(spans)] or [(c["a"], c["b"])]
+            j = spans.index((c["a"], c["b"])) if (c["a"], c["b"]) in spans else -1
+            window = [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c["a"], c["b"])]
             new = [w for w in window if w not in chosen.get(c["passage"], set())]
             cost = sum(count([passages[c["passage"]].text[a:b] for a, b in new])) if new else 0
             if used + cost > self.budget:

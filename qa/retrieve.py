@@ -212,10 +212,10 @@ class HybridRetriever:
             p.dense = 1.0 - (-math.log(sim)) if sim and sim > 0 else 0.0  # Chroma cosine distance -> similarity
             p.dense_rank = rank
             cands[p.id] = p
-        for rank, (i, s) in enumerate(lexical_hits):
+        for rank, (i, bm25) in enumerate(lexical_hits):
             cid = lex.ids[i]
             p = cands.get(cid) or self._passage(cid, lex.docs[i], lex.meta[i])
-            p.bm25, p.bm25_rank = s, rank
+            p.bm25, p.bm25_rank = bm25, rank
             cands[cid] = p
         # reciprocal rank fusion at two levels: the chunk's own ranks, and its article's ranks (its best
         # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to

@@ -24,9 +24,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Callable
-from types import SimpleNamespace
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
 from .embedding import Embedder
 from .facts import (TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures,
@@ -179,7 +178,8 @@ class Verifier:
         missing = src.missing(facts(sentence) + [f for f in qualifiers(sentence) if f.text not in asked_times])
         attribution = None
         claimed = claimed_speaker(sentence)
-        who_said = bool(question) and is_who_said(question)
+        asked_q = question or ""
+        who_said = bool(asked_q) and is_who_said(asked_q)
         if question and not who_said and len(_strip(sentence).split()) <= 4:
             # a bare answer ("Kyiv") asserts the question with it: the names, figures and dates the
             # question gives must be in what it cites too, or it answers about something else
@@ -208,11 +208,11 @@ class Verifier:
             referent = passage_referent(p, spans[0][0] if spans else a, spans[0][1] if spans else b, self.article_text)
         if claimed and cited:
             if who_said:  # the speaker of the sentence that holds what the question quotes
-                quoted = self._quoted_speaker(question, cited)
-                if quoted is False and re.search(r"[\"“]", question) and len(sentence.split()) <= 8:
+                quoted = self._quoted_speaker(asked_q, cited)
+                if quoted is False and re.search(r"[\"“]", asked_q) and len(sentence.split()) <= 8:
                     # "It was X": the passage must hold the words the question asks about
                     missing.append(Fact("quote", "the words the question quotes", ()))
-                said = quoted or said
+                said = quoted if isinstance(quoted, str) else said
             # a speaker the supporting sentence itself names is not swapped (only one it never names is)
             named_here = here is not None and not who_said and all(here.has(f) for f in facts(claimed))
             if said and not same_person(claimed, said) and not named_here:
@@ -221,7 +221,7 @@ class Verifier:
             # "He met Vance in Munich" supports "Zelenskyy met Vance in Munich" when "he" is Zelenskyy
             p = cited[where[0]]
             seg = re.sub(r"^([\"“‘']?)(He|She)\b", lambda m: m.group(1) + referent, p.text[where[1]:where[2]], count=1)
-            score = max(score, self._support(sentence, [SimpleNamespace(title=p.title, text=seg)])[0])
+            score = max(score, self._support(sentence, [replace(p, text=seg)])[0])
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
@@ -229,9 +229,9 @@ class Verifier:
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution,
-                     bool(question) and echoes_only(_strip(sentence), question),
+                     bool(asked_q) and echoes_only(_strip(sentence), asked_q),
                      self.reworded(sentence, cited, question, known),
-                     bool(question) and not self.bound(sentence, cited, question))
+                     bool(asked_q) and not self.bound(sentence, cited, asked_q))
 
     def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
         """The sentence without the part that states what its passages lack ("…, with 10 nominations in
@@ -289,7 +289,7 @@ class Verifier:
         return self.speaker(*at)
 
     def reworded(self, sentence: str, cited: list[Passage], question: str | None = None,
-                 known: list[str] = ()) -> list[str]:
+                 known: Sequence[str] = ()) -> list[str]:
         """The words of ``sentence`` that its cited passages (under their titles) never use, each once.
 
         Not a verdict: a supported sentence may paraphrase. But a paraphrase is where a small model puts
@@ -361,7 +361,8 @@ class Verifier:
         no claim is not shipped: it counts as flagged."""
         if no_claim(_strip(row["sentence"])):
             return False, Check(0.0, None, ["no claim"])
-        ps = [SimpleNamespace(file=p.get("file"), clean_start=p.get("clean_start"), title=p["title"], text=p["text"])
+        ps = [Passage(id="", file=p.get("file") or "", title=p["title"], text=p["text"], start=0, end=len(p["text"]),
+                      clean_start=p.get("clean_start") or 0, clean_end=(p.get("clean_start") or 0) + len(p["text"]))
               for p in row["passages"]]
         if row["cited"] or len(ps) == 1:
             c = self.check(row["sentence"], ps, row.get("question"))
