@@ -28,7 +28,11 @@ def evidence_support(ranked: list[dict]) -> float:
 class Answerer(Protocol):
     name: str
 
-    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]: ...
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
+               budget: int | None = None) -> Iterator[Event]:
+        """Text pieces, then the final Answer. ``budget``: the word-pieces of evidence an LLM is given (its
+        setting when None; a backend without an LLM has none)."""
+        ...
 
 
 _NUMBER_Q = re.compile(r"\b(how (many|much|long|old|far|tall|big)|what (share|percentage|percent|proportion|number|amount|price|age))\b", re.I)
@@ -144,7 +148,8 @@ class ExtractiveAnswerer:
         top.sort(key=lambda c: -c["score"])
         return top
 
-    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]:
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
+               budget: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
         best = ranked[0]["score"] if ranked else 0.0

@@ -268,15 +268,18 @@ def run_answers(args) -> int:
     engine = _engine_for(corpus, Path(args.work), False)
     engine.sync(corpus)
     questions = evaluate.load_questions(bench / "questions_dev.jsonl")[: args.limit or None]
-    answerer = engine.answerer("local")
-    if not hasattr(answerer, "gen"):
-        print(f"error: no local LLM: {engine.backend_error}", file=sys.stderr)
+    from .llm import ModelError
+
+    try:
+        gen = engine.generator("local")
+    except ModelError as e:
+        print(f"error: no local LLM: {e}", file=sys.stderr)
         return 2
     engine.ask("warm-up question", backend="local")
     items = evaluate.run(engine, questions, "local")
     ours = evaluate.summarize(items)
     cited = sum(1 for i in items if i.cited_files) / len(items)
-    print(f"\nGenerative answers: RTQA dev, {len(items)} questions, {answerer.name}, k={engine.settings.top_k}")
+    print(f"\nGenerative answers: RTQA dev, {len(items)} questions, {gen.label}, k={engine.settings.top_k}")
     print(_row("containment", ours["answer_containment"]))
     print(_row("multiple-choice accuracy", ours["mc_accuracy"] or 0.0))
     print(_row("answers with a valid citation", cited))
@@ -293,7 +296,7 @@ def run_answers(args) -> int:
             for p in sorted(corpus.glob("*.txt"))]
     index = VectorStoreIndex.from_documents(docs, embed_model=llama_index_embedding(engine.embedder),
                                             transformations=[SentenceSplitter()])
-    qe = index.as_query_engine(llm=_llama_index_llm(answerer.gen), similarity_top_k=engine.settings.top_k,
+    qe = index.as_query_engine(llm=_llama_index_llm(gen), similarity_top_k=engine.settings.top_k,
                                streaming=True)
     b_first, b_total, b_ok = [], [], []
     for q in questions[:n]:
@@ -323,16 +326,18 @@ def run_budget(args) -> int:
     engine.sync()
     questions = [q for q in evaluate.load_questions(Path("eval/seeds.jsonl")) if q.type in ("fact", "multi-source")]
     questions = questions[: args.limit or None]
-    answerer = engine.answerer("local")
-    if not hasattr(answerer, "gen"):
-        print(f"error: no local LLM: {engine.backend_error}", file=sys.stderr)
+    from .llm import ModelError
+
+    try:
+        gen = engine.generator("local")
+    except ModelError as e:
+        print(f"error: no local LLM: {e}", file=sys.stderr)
         return 2
     engine.ask("warm-up question", backend="local")
-    print(f"\nEvidence budget sweep: seeds fact + multi-source, {len(questions)} questions, {answerer.name}")
+    print(f"\nEvidence budget sweep: seeds fact + multi-source, {len(questions)} questions, {gen.label}")
     print(f"  {'budget':>6} {'containment':>12} {'unsupported':>12} {'first token p50':>16} {'whole p50':>10}")
     for budget in args.budgets:
-        answerer.budget = budget
-        o = evaluate.summarize(evaluate.run(engine, questions, "local"))
+        o = evaluate.summarize(evaluate.run(engine, questions, "local", budget=budget))
         print(f"  {budget:>6} {o['answer_containment']:>12.3f} {o['unsupported_rate'] or 0:>12.3f} "
               f"{o['first_token_p50_ms']:>13.0f} ms {o['total_p50_ms']:>7.0f} ms")
     return 0

@@ -310,15 +310,18 @@ class Engine:
         return self.retriever.retrieve(question, k, timings, qemb)
 
     def ask_stream(
-        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None
+        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
+        budget: int | None = None,
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
-        conversation (oldest first); a follow-up is rewritten with it before retrieval."""
+        conversation (oldest first); a follow-up is rewritten with it before retrieval. ``k``, ``backend``
+        and ``budget`` (the LLM's evidence word-pieces) override their settings for this question only."""
         with self.model_lock:  # building an answerer (loading its model) happens once
             answerer = self.answerer(backend)
-        yield from self._ask_stream(answerer, question, k, history)
+        yield from self._ask_stream(answerer, question, k, history, budget)
 
-    def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None) -> Iterator[Event]:
+    def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None,
+                    budget: int | None = None) -> Iterator[Event]:
         """The index read lock is held only while the question is retrieved and its premise checked (a
         consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
         a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
@@ -347,7 +350,7 @@ class Engine:
             log.info("premise check: the articles do not mention %s", ", ".join(f.text for f in premise.absent))
             events = self._declined(answerer.name, question, premise, passages, qemb)
         else:
-            events = self._guarded(answerer, question, passages, qemb)
+            events = self._guarded(answerer, question, passages, qemb, budget)
         for ev in events:
             if isinstance(ev, Answer):
                 ev.question, ev.standalone, ev.ranking = asked, question, found.files
@@ -375,13 +378,13 @@ class Engine:
         yield answer.text
         yield answer
 
-    def _guarded(self, answerer, question, passages, qemb) -> Iterator[Event]:
+    def _guarded(self, answerer, question, passages, qemb, budget: int | None = None) -> Iterator[Event]:
         """The answerer's stream; when the LLM fails before saying anything, the extractive answer."""
         from .llm import ModelError
 
         said = False
         try:
-            for ev in answerer.stream(question, passages, qemb):
+            for ev in answerer.stream(question, passages, qemb, budget):
                 said = said or isinstance(ev, str)
                 yield ev
         except ModelError as e:
@@ -407,10 +410,11 @@ class Engine:
         return condense(question, history[-MAX_HISTORY:])
 
     def ask(
-        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None
+        self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
+        budget: int | None = None,
     ) -> Answer:
         answer = None
-        for ev in self.ask_stream(question, k, backend, history):
+        for ev in self.ask_stream(question, k, backend, history, budget):
             if isinstance(ev, Answer):
                 answer = ev
         assert answer is not None
@@ -425,7 +429,7 @@ class Fallback:
         self.reason = reason
         self.name = "extractive (fallback)"
 
-    def stream(self, question, passages, qemb=None):
+    def stream(self, question, passages, qemb=None, budget=None):
         for ev in self.inner.stream(question, passages, qemb):
             if isinstance(ev, Answer):
                 ev.backend = self.name

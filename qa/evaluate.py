@@ -203,7 +203,8 @@ def judge_faithfulness(generator, answer) -> float | None:
 
 
 def run(engine, questions: list[Question], backend: str | None = None, k: int | None = None,
-        on_item: Callable[[], None] | None = None, judge=None, labels: dict | None = None) -> list[Item]:
+        on_item: Callable[[], None] | None = None, judge=None, labels: dict | None = None,
+        budget: int | None = None) -> list[Item]:
     """Ask every question (conversations turn by turn, with their history). ``judge``: a generator
     whose verdicts give the LLM-judged faithfulness score; ``labels``: hand labels of answer sentences
     (``load_labels``), which give the labelled unsupported rate."""
@@ -211,7 +212,7 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
     items: list[Item] = []
 
     def ask(q: Question, qtype: str, history: list[Turn]) -> Item:
-        answer = engine.ask(q.question, k=k, backend=backend, history=history)
+        answer = engine.ask(q.question, k=k, backend=backend, history=history, budget=budget)
         # the article ranking for the metrics is the one of the retrieval the answer used
         it = _item(q, qtype, answer, answer.ranking if answer.passages else [], k, labels)
         if judge is not None:

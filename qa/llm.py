@@ -239,8 +239,10 @@ class GenerativeAnswerer:
         self.low = scorer.threshold if low is None else min(low, scorer.threshold)
 
     def evidence(self, question: str, passages: list[Passage], qemb: np.ndarray | None,
-                 ranked: list[dict] | None = None) -> Evidence:
-        """The best sentences with a neighbour on each side, within ``budget`` word-pieces, in passage order."""
+                 ranked: list[dict] | None = None, budget: int | None = None) -> Evidence:
+        """The best sentences with a neighbour on each side, within ``budget`` word-pieces (the setting
+        when None), in passage order."""
+        budget = self.budget if budget is None else budget
         if ranked is None:
             ranked = self.scorer.score(question, passages, qemb)
         count = self.scorer.embedder.count_tokens
@@ -253,7 +255,7 @@ class GenerativeAnswerer:
             window = [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c["a"], c["b"])]
             new = [w for w in window if w not in chosen.get(c["passage"], set())]
             cost = sum(count([passages[c["passage"]].text[a:b] for a, b in new])) if new else 0
-            if used + cost > self.budget:
+            if used + cost > budget:
                 if used:
                     continue
                 new = [(c["a"], c["b"])]  # at least the best sentence
@@ -296,7 +298,8 @@ class GenerativeAnswerer:
         text = "".join(self.gen.stream(msgs, 48)).strip().split("\n")[0].strip().strip('"')
         return text if 3 <= len(text) <= 400 else question
 
-    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None) -> Iterator[Event]:
+    def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
+               budget: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ranked = self.scorer.score(question, passages, qemb)
         support = evidence_support(ranked)
@@ -306,7 +309,7 @@ class GenerativeAnswerer:
                          sentences=[AnswerSentence(ABSTAIN_TEXT, [], round(support, 3), None)],
                          timings={"evidence_ms": (time.perf_counter() - t0) * 1000})
             return
-        ev = self.evidence(question, passages, qemb, ranked)
+        ev = self.evidence(question, passages, qemb, ranked, budget)
         t1 = time.perf_counter()
         weak = support < self.scorer.threshold
         pieces: list[str] = []

@@ -422,3 +422,13 @@ def test_a_sync_finishes_while_an_answer_streams(tmp_path, embedder, smol):
     assert not other.abstained and "tram line" in other.text and other.citations[0].file == "tram.txt"
     rest = list(stream)
     assert isinstance(rest[-1], Answer) and rest[-1].passages and not rest[-1].abstained, rest[-1].text
+
+
+def test_the_evidence_budget_is_a_per_question_option(local_engine):
+    """A budget given with a question applies to that question only; the cached answerer keeps its own."""
+    ans = local_engine.answerer("local")
+    before = ans.budget
+    small = local_engine.ask(Q_SHARE, budget=40)
+    full = local_engine.ask(Q_SHARE)
+    assert ans.budget == before
+    assert 0 < small.timings["evidence_tokens"] < full.timings["evidence_tokens"] <= before
