@@ -28,6 +28,11 @@ def evidence_support(ranked: list[dict]) -> float:
 class Answerer(Protocol):
     name: str
 
+    def rewrite(self, question: str, history: list) -> str | None:
+        """A follow-up rewritten as a standalone question from the conversation, or None when this backend
+        has no model to do it (the engine then carries the last turn's names over itself)."""
+        ...
+
     def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
                budget: int | None = None) -> Iterator[Event]:
         """Text pieces, then the final Answer. ``budget``: the word-pieces of evidence an LLM is given (its
@@ -147,6 +152,9 @@ class ExtractiveAnswerer:
                           + self.W_NOVEL * c["novel"] + self.W_TYPE * c["typed"])
         top.sort(key=lambda c: -c["score"])
         return top
+
+    def rewrite(self, question: str, history: list) -> None:
+        return None  # no model: the engine condenses a follow-up itself
 
     def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
                budget: int | None = None) -> Iterator[Event]:

@@ -397,16 +397,14 @@ class Engine:
         """Rewrite a follow-up with the conversation: with the LLM when there is one, else cheaply."""
         if not history or not is_follow_up(question):
             return question
-        rewrite = getattr(answerer or self.answerer(), "rewrite", None)
-        if rewrite:
-            from .llm import ModelError
+        from .llm import ModelError
 
-            try:
-                rewritten = rewrite(question, history[-MAX_HISTORY:])
-                if rewritten.strip().lower() != question.strip().lower():
-                    return rewritten
-            except ModelError as e:  # the names of the last turn are carried over instead
-                log.warning("rewriting the follow-up %r with the LLM failed: %s", question, e)
+        try:
+            rewritten = (answerer or self.answerer()).rewrite(question, history[-MAX_HISTORY:])
+            if rewritten and rewritten.strip().lower() != question.strip().lower():
+                return rewritten
+        except ModelError as e:  # the names of the last turn are carried over instead
+            log.warning("rewriting the follow-up %r with the LLM failed: %s", question, e)
         return condense(question, history[-MAX_HISTORY:])
 
     def ask(
@@ -428,6 +426,9 @@ class Fallback:
         self.inner = extractive
         self.reason = reason
         self.name = "extractive (fallback)"
+
+    def rewrite(self, question: str, history: list) -> None:
+        return None  # no model: the engine condenses a follow-up itself
 
     def stream(self, question, passages, qemb=None, budget=None):
         for ev in self.inner.stream(question, passages, qemb):
