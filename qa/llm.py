@@ -9,9 +9,9 @@ into numbered passages, because prompt length sets the time to the first token o
 
 from __future__ import annotations
 
-import logging
 import hashlib
 import importlib.util
+import logging
 import re
 import threading
 import time
@@ -47,8 +47,6 @@ REWRITE_PROMPT = (
 )
 _ABSTAIN = re.compile(r"articles (don't|do not) say|(cannot|can't|could not|couldn't) find|not (mentioned|provided|contain)|"
                       r"no information|passages do not", re.I)
-
-
 
 
 class ModelError(RuntimeError):
@@ -520,14 +518,14 @@ class GenerativeAnswerer:
     def _fix_speaker(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
         """The sentence with the speaker its passage names, when the speaker was all that was wrong."""
         cited = [ev.passages[n - 1] for n in s.cites]
-        c = self.verifier.check(body, cited, question)
+        c = self.verifier.check(body, cited, question, wording=False)
         if not c.attribution:
             return None
         claimed, said = c.attribution
         if any(not same_person(m, claimed) for m in c.missing) or claimed not in body:
             return None
         fixed = body.replace(claimed, said, 1)
-        c2 = self.verifier.check(fixed, cited, question)
+        c2 = self.verifier.check(fixed, cited, question, wording=False)
         if not self.verifier.supported(c2):
             return None
         return _cite(fixed, s.cites)

@@ -166,8 +166,9 @@ class Verifier:
         """Who the passage sentence at ``p.text[a:b]`` is attributed to, read in its article when known."""
         return passage_speaker(p, a, b, self.article_text)
 
-    def check(self, sentence: str, cited: list[Passage], question: str | None = None) -> Check:
-        """Grounding, attribution and support of ``sentence`` by the ``cited`` passages."""
+    def check(self, sentence: str, cited: list[Passage], question: str | None = None, wording: bool = True) -> Check:
+        """Grounding, attribution and support of ``sentence`` by the ``cited`` passages, and (``wording``)
+        where its wording departs from them; callers that only want the verdict skip that."""
         score, where = self._support(sentence, cited)
         # the passages under their articles' headlines: a headline is part of the article it heads, and is
         # shown with every citation ("BA.5: The 'worst variant' is here" names "the most infectious variant")
@@ -230,13 +231,13 @@ class Verifier:
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution,
                      bool(asked_q) and echoes_only(_strip(sentence), asked_q),
-                     self.reworded(sentence, cited, question, known),
-                     bool(asked_q) and not self.bound(sentence, cited, asked_q))
+                     self.reworded(sentence, cited, question, known) if wording else [],
+                     wording and bool(asked_q) and not self.bound(sentence, cited, asked_q))
 
     def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
         """The sentence without the part that states what its passages lack ("…, with 10 nominations in
         total", "… to its 221.6 million subscribers"), when what remains is supported; else None."""
-        c = self.check(sentence, cited, question)
+        c = self.check(sentence, cited, question, wording=False)
         if c.attribution or not c.missing:
             return None
         body = sentence.strip().rstrip(".!?")
@@ -270,7 +271,7 @@ class Verifier:
             else:
                 return None
         out = body + "."
-        return out if self.supported(self.check(out, cited, question)) else None
+        return out if self.supported(self.check(out, cited, question, wording=False)) else None
 
     def _quoted_speaker(self, question: str, cited: list[Passage]) -> str | None | bool:
         """For "who said …?": the speaker of the cited sentence that best matches the question's words
@@ -346,7 +347,7 @@ class Verifier:
         grounded in scores 0), and that passage's number."""
         best = (0.0, 0)
         for n, p in enumerate(passages, 1):
-            c = self.check(sentence, [p], question)
+            c = self.check(sentence, [p], question, wording=False)
             score = c.score if self.supported(c) or c.score < self.threshold else 0.0
             best = max(best, (score, n))
         return best
@@ -365,9 +366,9 @@ class Verifier:
                       clean_start=p.get("clean_start") or 0, clean_end=(p.get("clean_start") or 0) + len(p["text"]))
               for p in row["passages"]]
         if row["cited"] or len(ps) == 1:
-            c = self.check(row["sentence"], ps, row.get("question"))
+            c = self.check(row["sentence"], ps, row.get("question"), wording=False)
             return self.supported(c), c
-        checks = [self.check(row["sentence"], [p], row.get("question")) for p in ps]
+        checks = [self.check(row["sentence"], [p], row.get("question"), wording=False) for p in ps]
         c = max(checks, key=lambda c: (self.supported(c), c.score))
         return self.supported(c), c
 
@@ -406,7 +407,7 @@ class Verifier:
                     near = self.nearest(body, passages)
                     issues = ["cites no passage, and none supports it"]
                     if near:
-                        issues += [i for i in self.check(body, [passages[near - 1]], question).issues(self.threshold)
+                        issues += [i for i in self.check(body, [passages[near - 1]], question, wording=False).issues(self.threshold)
                                    if not i.startswith("the cited passage does not")]
                     out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False, issues))
                     rebuilt.append(s)
