@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Protocol
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -20,9 +21,34 @@ from .retrieve import LexicalIndex
 from .schema import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Event, Passage  # noqa: F401 (re-exported)
 from .text import numbers, sentence_spans, terms, words
 
-def evidence_support(ranked: list[dict]) -> float:
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, scored as an answer to the question (``ExtractiveAnswerer.score``).
+
+    ``passage`` is its passage's index (0-based, its rank); ``a``/``b`` its span in the passage's text;
+    ``prev`` the span of the sentence before it. ``lex``: the IDF-weighted share of the question's terms
+    it holds; ``rank``: 1/(1+passage rank); ``novel``/``typed``: what it brings beyond the question and
+    whether that fits the kind of answer asked for; ``sem``: its embedding similarity to the question;
+    ``support`` (how well it matches: what abstention compares) and ``score`` (what ranks it) mix them.
+    """
+
+    passage: int
+    a: int
+    b: int
+    text: str
+    lex: float
+    rank: float
+    novel: float
+    typed: float
+    prev: tuple[int, int] | None = None
+    sem: float = 0.0
+    support: float = 0.0
+    score: float = 0.0
+
+
+def evidence_support(ranked: list[Candidate]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""
-    return max((c["support"] for c in ranked[:3]), default=0.0)
+    return max((c.support for c in ranked[:3]), default=0.0)
 
 
 class Answerer(Protocol):
@@ -114,7 +140,7 @@ class ExtractiveAnswerer:
             typed = 0.0
         return novelty, typed
 
-    def score(self, question: str, passages: list[Passage], qemb: np.ndarray | None) -> list[dict]:
+    def score(self, question: str, passages: list[Passage], qemb: np.ndarray | None) -> list[Candidate]:
         """Candidate sentences with their features and support score, best first."""
         lex: LexicalIndex = self._lexical()
         qterms = list(dict.fromkeys(terms(question)))
@@ -123,7 +149,7 @@ class ExtractiveAnswerer:
         kind = answer_type(question)
         qwords = set(words(question))
         qnums = numbers(question)
-        cands: list[dict[str, Any]] = []
+        cands: list[Candidate] = []
         for rank, p in enumerate(passages):
             spans = sentence_spans(p.text)
             for j, (a, b) in enumerate(spans):
@@ -133,24 +159,22 @@ class ExtractiveAnswerer:
                 st = set(terms(s))
                 overlap = sum(w for t, w in weights.items() if t in st) / total
                 novelty, typed = self._novelty(s, qwords, qnums, kind)
-                cands.append({
-                    "passage": rank, "a": a, "b": b, "text": s, "lex": overlap, "rank": 1.0 / (1 + rank),
-                    "novel": novelty, "typed": typed, "prev": spans[j - 1] if j else None,
-                })
+                cands.append(Candidate(rank, a, b, s, lex=overlap, rank=1.0 / (1 + rank), novel=novelty,
+                                       typed=typed, prev=spans[j - 1] if j else None))
         if not cands:
             return []
-        cands.sort(key=lambda c: -(c["lex"] + 0.3 * c["rank"]))
+        cands.sort(key=lambda c: -(c.lex + 0.3 * c.rank))
         top = cands[: self.PREFILTER]
         if qemb is None:
             qemb = self.embedder.encode_one(question)
-        sims = self._embed([c["text"] for c in top]) @ qemb
+        sims = self._embed([c.text for c in top]) @ qemb
         for c, sim in zip(top, sims):
-            c["sem"] = float(sim)
+            c.sem = float(sim)
             # support: how well the sentence matches the question (what abstention looks at)
-            c["support"] = (self.W_SEM * c["sem"] + self.W_LEX * c["lex"]) / (self.W_SEM + self.W_LEX)
-            c["score"] = (self.W_SEM * c["sem"] + self.W_LEX * c["lex"] + self.W_RANK * c["rank"]
-                          + self.W_NOVEL * c["novel"] + self.W_TYPE * c["typed"])
-        top.sort(key=lambda c: -c["score"])
+            c.support = (self.W_SEM * c.sem + self.W_LEX * c.lex) / (self.W_SEM + self.W_LEX)
+            c.score = (self.W_SEM * c.sem + self.W_LEX * c.lex + self.W_RANK * c.rank
+                          + self.W_NOVEL * c.novel + self.W_TYPE * c.typed)
+        top.sort(key=lambda c: -c.score)
         return top
 
     def rewrite(self, question: str, history: list) -> None:
@@ -160,7 +184,7 @@ class ExtractiveAnswerer:
                budget: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
-        best = ranked[0]["score"] if ranked else 0.0
+        best = ranked[0].score if ranked else 0.0
         support = evidence_support(ranked)
         if not ranked or support < self.threshold:
             yield ABSTAIN_TEXT
@@ -170,28 +194,28 @@ class ExtractiveAnswerer:
             return
         chosen = [ranked[0]]
         top = ranked[0]
-        if top["prev"] and _ATTRIBUTION.search(top["text"]) and not top["typed"]:
+        if top.prev and _ATTRIBUTION.search(top.text) and not top.typed:
             # "…," he said: the sentence before says who
-            a, b = top["prev"]
-            chosen.insert(0, dict(top, a=a, b=b, text=passages[top["passage"]].text[a:b], prev=None))
+            a, b = top.prev
+            chosen.insert(0, replace(top, a=a, b=b, text=passages[top.passage].text[a:b], prev=None))
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if c["score"] >= 0.9 * best and c["support"] >= self.threshold and all(c["text"] != x["text"] for x in chosen):
+            if c.score >= 0.9 * best and c.support >= self.threshold and all(c.text != x.text for x in chosen):
                 chosen.append(c)
         # read in document order when both come from one passage
-        chosen.sort(key=lambda c: (c["passage"], c["a"]) if len({x["passage"] for x in chosen}) == 1 else 0)
+        chosen.sort(key=lambda c: (c.passage, c.a) if len({x.passage for x in chosen}) == 1 else 0)
         lead = None
-        if is_who_said(question) and _holds_quote(question, top["text"]):
+        if is_who_said(question) and _holds_quote(question, top.text):
             # "who said …?" is answered with the speaker's name, resolved through the neighbouring sentences
-            who = passage_speaker(passages[top["passage"]], ranked[0]["a"], ranked[0]["b"], self.article_text)
+            who = passage_speaker(passages[top.passage], ranked[0].a, ranked[0].b, self.article_text)
             if who:
-                lead = f"It was {who} [{top['passage'] + 1}]."
+                lead = f"It was {who} [{top.passage + 1}]."
         # one citation per cited passage, quoting from its first to its last chosen sentence
         bounds: dict[int, tuple[int, int]] = {}
         for c in chosen:
-            a, b = bounds.get(c["passage"], (c["a"], c["b"]))
-            bounds[c["passage"]] = (min(a, c["a"]), max(b, c["b"]))
+            a, b = bounds.get(c.passage, (c.a, c.b))
+            bounds[c.passage] = (min(a, c.a), max(b, c.b))
         citations: dict[int, Citation] = {}
         for i, (a, b) in bounds.items():
             p = passages[i]
@@ -200,13 +224,13 @@ class ExtractiveAnswerer:
         sentences = []
         pieces = []
         for c in chosen:
-            n = c["passage"] + 1
-            piece = f"{c['text']} [{n}]"
+            n = c.passage + 1
+            piece = f"{c.text} [{n}]"
             pieces.append(piece)
-            sentences.append(AnswerSentence(piece, [n], round(c["support"], 3), True))
+            sentences.append(AnswerSentence(piece, [n], round(c.support, 3), True))
         if lead:
             pieces.insert(0, lead)
-            sentences.insert(0, AnswerSentence(lead, [top["passage"] + 1], round(top["support"], 3), True))
+            sentences.insert(0, AnswerSentence(lead, [top.passage + 1], round(top.support, 3), True))
         text = ""
         for i, piece in enumerate(pieces):
             chunk = piece if i == 0 else " " + piece

@@ -189,7 +189,7 @@ def run_calibrate(args) -> int:
     for q in load_rtqa(bench):
         ps = engine.retrieve(q["question"])
         ranked = engine.answerer("extractive").score(q["question"], ps, None)
-        if ranked and contains(ranked[0]["text"], q["answer"]):
+        if ranked and contains(ranked[0].text, q["answer"]):
             ans_scores.append(evidence_support(ranked))
     # answerable: seeds facts whose best sentence holds the answer (below); unanswerable: the seeds
     # set's unanswerable questions asked of both corpora, plus RTQA questions asked of the seeds
@@ -201,7 +201,7 @@ def run_calibrate(args) -> int:
             unanswerable.append(q["question"])
         elif q.get("type") in ("fact", "multi-source"):
             ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
-            if ranked and matches(ranked[0]["text"], q["answers"]):
+            if ranked and matches(ranked[0].text, q["answers"]):
                 ans_scores.append(evidence_support(ranked))
     for text in unanswerable:
         for e in (seeds_engine, engine):

@@ -16,13 +16,17 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlparse
 
 from .chunking import Chunk, chunk_document
 from .config import Settings
 from .corpus import Document, Skipped, file_hash, parse, scan
 from .embedding import Embedder
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +75,10 @@ class ChromaIndex:
     def __init__(self, settings: Settings, embedder: Embedder):
         self.settings = settings
         self.embedder = embedder
-        self._client = None
+        self._client: ClientAPI | None = None
         self._collection = None
         self._files = None
-        self._store = None
+        self._store: ChromaVectorStore | None = None
 
     # -- connection -------------------------------------------------------------------------
     @property

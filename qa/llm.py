@@ -21,7 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer, evidence_support
+from .answer import Candidate, ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Passage
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
@@ -237,7 +237,7 @@ class GenerativeAnswerer:
         self.low = scorer.threshold if low is None else min(low, scorer.threshold)
 
     def evidence(self, question: str, passages: list[Passage], qemb: np.ndarray | None,
-                 ranked: list[dict] | None = None, budget: int | None = None) -> Evidence:
+                 ranked: list[Candidate] | None = None, budget: int | None = None) -> Evidence:
         """The best sentences with a neighbour on each side, within ``budget`` word-pieces (the setting
         when None), in passage order."""
         budget = self.budget if budget is None else budget
@@ -248,17 +248,17 @@ class GenerativeAnswerer:
         used = 0
         spans_of = {i: sentence_spans(p.text) for i, p in enumerate(passages)}
         for c in ranked:
-            spans = spans_of[c["passage"]]
-            j = spans.index((c["a"], c["b"])) if (c["a"], c["b"]) in spans else -1
-            window = [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c["a"], c["b"])]
-            new = [w for w in window if w not in chosen.get(c["passage"], set())]
-            cost = sum(count([passages[c["passage"]].text[a:b] for a, b in new])) if new else 0
+            spans = spans_of[c.passage]
+            j = spans.index((c.a, c.b)) if (c.a, c.b) in spans else -1
+            window = [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c.a, c.b)]
+            new = [w for w in window if w not in chosen.get(c.passage, set())]
+            cost = sum(count([passages[c.passage].text[a:b] for a, b in new])) if new else 0
             if used + cost > budget:
                 if used:
                     continue
-                new = [(c["a"], c["b"])]  # at least the best sentence
-                cost = count([c["text"]])[0]
-            chosen.setdefault(c["passage"], set()).update(new)
+                new = [(c.a, c.b)]  # at least the best sentence
+                cost = count([c.text])[0]
+            chosen.setdefault(c.passage, set()).update(new)
             used += cost
         if not chosen and passages:
             spans = spans_of[0]

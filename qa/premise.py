@@ -19,7 +19,10 @@ from .facts import TITLES, Fact, Source, facts
 from .text import STOPWORDS
 
 if TYPE_CHECKING:
-    from .schema import Answer
+    import numpy as np
+
+    from .answer import ExtractiveAnswerer
+    from .schema import Answer, Passage
 
 NEARBY = 0.75  # share of the abstention threshold a sentence's support needs to be quoted as the closest
 
@@ -74,24 +77,25 @@ def check(question: str, passage_texts: list[str], article_texts: list[str] | No
     return Premise(fs, missing, nowhere)
 
 
-def decline(question: str, premise: Premise, passages: list, scorer, qemb, backend: str) -> "Answer":
+def decline(question: str, premise: Premise, passages: list[Passage], scorer: ExtractiveAnswerer,
+            qemb: np.ndarray | None, backend: str) -> Answer:
     """The answer to a question whose premise the articles do not bear out: it says what is absent and
     quotes, cited, the sentence of the retrieved passages that comes closest to the question."""
     from .schema import Answer, AnswerSentence, Citation
 
     statement = premise.statement()
     sentences = [AnswerSentence(statement, [], None, None)]
-    citations = []
+    citations: list[Citation] = []
     text = statement
     ranked = scorer.score(question, passages, qemb) if passages else []
     # a passage "comes close" when it is about what the rest of the question asks (not just anything)
-    if ranked and ranked[0]["support"] >= NEARBY * scorer.threshold:
+    if ranked and ranked[0].support >= NEARBY * scorer.threshold:
         top = ranked[0]
-        n, p = top["passage"] + 1, passages[top["passage"]]
-        closest = f"The closest they come: {top['text']} [{n}]"
-        sentences.append(AnswerSentence(closest, [n], round(top["support"], 3), True))
-        start, end = p.file_span(top["a"], top["b"])
-        citations.append(Citation(n, p.file, p.title, start, end, top["text"]))
+        n, p = top.passage + 1, passages[top.passage]
+        closest = f"The closest they come: {top.text} [{n}]"
+        sentences.append(AnswerSentence(closest, [n], round(top.support, 3), True))
+        start, end = p.file_span(top.a, top.b)
+        citations.append(Citation(n, p.file, p.title, start, end, top.text))
         text = f"{statement} {closest}"
     return Answer(question, text, citations, passages, sentences, abstained=True, backend=backend,
                   premise=premise.to_dict())
