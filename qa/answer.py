@@ -18,7 +18,7 @@ import numpy as np
 from .embedding import Embedder
 from .facts import is_who_said, passage_speaker
 from .retrieve import LexicalIndex
-from .schema import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Event, Passage  # noqa: F401 (re-exported)
+from .schema import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Event, Generator, Passage  # noqa: F401 (re-exported)
 from .text import numbers, sentence_spans, terms, words
 
 @dataclass
@@ -53,6 +53,7 @@ def evidence_support(ranked: list[Candidate]) -> float:
 
 class Answerer(Protocol):
     name: str
+    gen: Generator | None  # the LLM it answers with; None for a backend without one
 
     def rewrite(self, question: str, history: list) -> str | None:
         """A follow-up rewritten as a standalone question from the conversation, or None when this backend
@@ -103,6 +104,7 @@ class ExtractiveAnswerer:
     """
 
     name = "extractive"
+    gen: Generator | None = None  # no LLM
     W_SEM, W_LEX, W_RANK, W_NOVEL, W_TYPE = 0.5, 0.4, 0.1, 0.1, 0.1
     PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
 

@@ -11,14 +11,14 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .answer import ExtractiveAnswerer
+from .answer import Answerer, ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
 from .retrieve import HybridRetriever, LexicalIndex
-from .schema import BACKENDS, Answer, Event, Passage
+from .schema import BACKENDS, Answer, Event, Generator, Passage
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Engine:
         self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.threads, self.settings.embed_batch)
         self.index = ChromaIndex(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.settings, self.embedder, self.index)
-        self._answerers: dict[str, Any] = {}  # by backend name: a GenerativeAnswerer, or what stands in for it
+        self._answerers: dict[str, Answerer] = {}  # by backend name: a GenerativeAnswerer, or what stands in for it
         self._extractive_answerer: ExtractiveAnswerer | None = None
         self.backend_error: str | None = None
         # the index is read by questions and written by syncs; a llama.cpp model is not thread-safe, so
@@ -232,6 +232,11 @@ class Engine:
         lex = self._lexical
         return lex if lex is not None else self.retriever.lexical
 
+    @property
+    def scorer(self) -> ExtractiveAnswerer:
+        """The sentence scorer every backend shares (the extractive answerer): candidates and their support."""
+        return self._extractive()
+
     def _extractive(self) -> ExtractiveAnswerer:
         if self._extractive_answerer is None:
             self._extractive_answerer = ExtractiveAnswerer(
@@ -257,7 +262,7 @@ class Engine:
         return GenerativeAnswerer(gen, self._extractive(), Verifier(self.embedder, s.verify_threshold, self.article_text),
                                   s.llm_budget, s.llm_max_tokens, s.llm_abstain_threshold)
 
-    def answerer(self, backend: str | None = None):
+    def answerer(self, backend: str | None = None) -> Answerer:
         """The answerer for a backend name; an unavailable LLM falls back to extractive (when allowed),
         and ``self.backend_error`` says why."""
         from .llm import ModelError
@@ -286,15 +291,15 @@ class Engine:
                 self._answerers[name] = Fallback(self._extractive(), str(e))
         return self._answerers[name]
 
-    def generator(self, backend: str | None = None):
+    def generator(self, backend: str | None = None) -> Generator:
         """The LLM generator of a backend (``auto``: the configured one), for shells that use the model
         directly (a judge); an error naming the setting when none is available."""
-        from .llm import GenerativeAnswerer, ModelError
+        from .llm import ModelError
 
         name = backend or (self.settings.backend if self.settings.backend in ("local", "server") else "auto")
         with self.model_lock:
             answerer = self.answerer(name)
-        if not isinstance(answerer, GenerativeAnswerer):
+        if answerer.gen is None:
             raise ModelError(f"an LLM backend is needed (QA_BACKEND): {self.backend_error or 'none available'}")
         return answerer.gen
 
@@ -421,6 +426,8 @@ class Engine:
 
 class Fallback:
     """The extractive answerer standing in for an unavailable LLM: its answers say so."""
+
+    gen: Generator | None = None  # the LLM is what is missing
 
     def __init__(self, extractive: ExtractiveAnswerer, reason: str):
         self.inner = extractive

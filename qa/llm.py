@@ -15,14 +15,15 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from .answer import Candidate, ExtractiveAnswerer, evidence_support
-from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Passage
+from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Generator, Passage
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
 from .verify import UNBOUND, Verified, Verifier
@@ -215,6 +216,16 @@ class ServerGenerator:
 # -- the answerer -------------------------------------------------------------------------------
 
 @dataclass
+class Draft:
+    """What the model generated for a question, and how much of it was streamed to the reader."""
+
+    pieces: list[str] = field(default_factory=list)
+    first: float | None = None  # when the first piece came (perf_counter)
+    shown: bool = False  # streamed as it came (else it is shown once verified)
+    declined: bool = False  # the model refused where the evidence supports an answer: generation stopped
+
+
+@dataclass
 class Evidence:
     passages: list[Passage]  # numbered from 1, as in the prompt
     text: str  # the passages block of the prompt
@@ -224,7 +235,7 @@ class Evidence:
 class GenerativeAnswerer:
     """Grounded answers from a generator, streamed, then verified."""
 
-    def __init__(self, generator, scorer: ExtractiveAnswerer, verifier: Verifier, budget: int, max_tokens: int,
+    def __init__(self, generator: Generator, scorer: ExtractiveAnswerer, verifier: Verifier, budget: int, max_tokens: int,
                  low: float | None = None):
         self.gen = generator
         self.name = generator.label
@@ -298,6 +309,8 @@ class GenerativeAnswerer:
 
     def stream(self, question: str, passages: list[Passage], qemb: np.ndarray | None = None,
                budget: int | None = None) -> Iterator[Event]:
+        """Evidence, a draft streamed as it is generated (held back while it may be a refusal, or whole on
+        weak evidence), then the draft verified and repaired: the final Answer."""
         t0 = time.perf_counter()
         ranked = self.scorer.score(question, passages, qemb)
         support = evidence_support(ranked)
@@ -310,53 +323,65 @@ class GenerativeAnswerer:
         ev = self.evidence(question, passages, qemb, ranked, budget)
         t1 = time.perf_counter()
         weak = support < self.scorer.threshold
-        pieces: list[str] = []
-        first = None
-        # the opening words are held back until we know it is not a refusal; on weak evidence the whole
-        # answer is held until it is verified, so an unsupported guess is never shown
-        held: list[str] | None = []
-        declined = False
+        draft = yield from self._draft(question, ev, weak)
+        t2 = time.perf_counter()
+        timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
+                   "prefill_ms": ((draft.first or t2) - t1) * 1000, "evidence_tokens": float(ev.tokens)}
+        if draft.declined:
+            yield from self._overruled(question, passages, qemb, timings)
+        else:
+            yield from self._verified(question, ev, draft, support, weak, qemb, timings)
+
+    def _draft(self, question: str, ev: Evidence, weak: bool) -> typing.Generator[str, None, Draft]:
+        """Streams the model's draft. The opening words are held back until it is clear they are not a
+        refusal (a refusal on evidence that supports an answer stops generation: ``declined``); on weak
+        evidence the whole draft is held until it is verified, so an unsupported guess is never shown."""
+        draft = Draft()
+        held: list[str] = []
         for piece in self.gen.stream(self.messages(question, ev), self.max_tokens):
-            if first is None:
-                first = time.perf_counter()
-            pieces.append(piece)
-            if held is None:
+            if draft.first is None:
+                draft.first = time.perf_counter()
+            draft.pieces.append(piece)
+            if draft.shown:
                 yield piece
                 continue
             held.append(piece)
             head = "".join(held)
             if not weak and (len(head.split()) >= 6 or re.search(r"[.!?]\s*$", head)):
                 if _ABSTAIN.search(head):
-                    declined = True
+                    draft.declined = True
                     break
                 yield from held
-                held = None
-        t2 = time.perf_counter()
-        raw = "".join(pieces).strip()
-        timings = {"evidence_ms": (t1 - t0) * 1000, "generate_ms": (t2 - t1) * 1000,
-                   "prefill_ms": ((first or t2) - t1) * 1000, "evidence_tokens": float(ev.tokens)}
-        if declined:
-            log.info("the LLM declined on evidence that supports an answer; extractive sentences shown")
-            # the calibrated support says the passages answer it, yet the model declined: show the best
-            # supported sentences instead, and say so
-            for out in self.scorer.stream(question, passages, qemb):
-                if isinstance(out, Answer):
-                    out.backend = f"{self.name} (declined; extractive sentences shown)"
-                    out.notice = "The LLM declined to answer although the passages support one; these are the best supported sentences."
-                    out.timings.update(timings)
-                yield out
-            return
+                draft.shown = True
+        return draft
+
+    def _overruled(self, question: str, passages: list[Passage], qemb, timings: dict) -> Iterator[Event]:
+        """The calibrated support says the passages answer the question, yet the model declined: the best
+        supported sentences are shown instead, and the answer says so."""
+        log.info("the LLM declined on evidence that supports an answer; extractive sentences shown")
+        for out in self.scorer.stream(question, passages, qemb):
+            if isinstance(out, Answer):
+                out.backend = f"{self.name} (declined; extractive sentences shown)"
+                out.notice = "The LLM declined to answer although the passages support one; these are the best supported sentences."
+                out.timings.update(timings)
+            yield out
+
+    def _verified(self, question: str, ev: Evidence, draft: Draft, support: float, weak: bool, qemb,
+                  timings: dict) -> Iterator[Event]:
+        """The draft verified sentence by sentence and repaired; what was not yet shown is shown now."""
+        raw = "".join(draft.pieces).strip()
         v = None
         repairs: list[dict] = []
         if raw and not (_ABSTAIN.search(raw) and len(raw) < 200):
+            t = time.perf_counter()
             v = self.verifier.verify(raw, ev.passages, question)
             v, repairs = self.repair(v, question, ev, qemb)
-            timings["verify_ms"] = (time.perf_counter() - t2) * 1000
+            timings["verify_ms"] = (time.perf_counter() - t) * 1000
         unverified = weak and v is not None and not any(x.supported for x in v.sentences)
         if v is None or not v.sentences or unverified:
             # a refusal, nothing but remarks, or a guess on weak evidence that its passages do not support
             text = raw if raw and v is None else ABSTAIN_TEXT
-            if held:
+            if not draft.shown:
                 yield text
             notice = None
             if v is not None and raw:
@@ -365,7 +390,7 @@ class GenerativeAnswerer:
                          sentences=[AnswerSentence(text, [], round(support, 3), None)], timings=timings,
                          repairs=repairs, draft=raw or None)
             return
-        if held:
+        if not draft.shown:
             yield v.text
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Literal, get_args
+from typing import Iterator, Literal, Protocol, get_args
 
 from .corpus import span_from_segmap
 
@@ -112,3 +112,14 @@ class Answer:
 
 # what a backend's stream yields: text pieces, then the final Answer
 Event = str | Answer
+
+
+class Generator(Protocol):
+    """An LLM that streams a chat completion (``qa.llm``: llama.cpp in process, or an OpenAI-compatible
+    server). Greedy decoding; failures raise ``qa.llm.ModelError`` naming the setting to fix."""
+
+    name: str  # the backend: "local" or "server"
+    label: str  # what answers say they came from, e.g. "local:qwen2.5-1.5b-instruct-q4_k_m.gguf"
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        ...
