@@ -52,7 +52,7 @@ ask: index
 
 # the engine is type-checked first (settings in pyproject.toml), then every test runs
 test: install
-	$(VENV)/bin/python -m mypy qa
+	$(VENV)/bin/python -m mypy qa app.py
 	$(VENV)/bin/python -m pytest -q
 
 bench: install

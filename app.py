@@ -15,7 +15,9 @@ import logging
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from qa.corpus import SUPPORTED_SUFFIXES
 from qa.schema import ABSTAIN_TEXT, BACKENDS as BACKEND_NAMES, MARKER
@@ -67,12 +69,12 @@ SCROLL_TO_MARK = """() => {
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
-def esc(text: str) -> str:
+def esc(text: object) -> str:
     """Text for an HTML context: every markup character escaped."""
     return html.escape(str(text), quote=True)
 
 
-def md_esc(text: str) -> str:
+def md_esc(text: object) -> str:
     """Text for a Markdown context (the chat messages): HTML escaped, Markdown punctuation backslashed, so
     an article's ``<script>``, ``<img onerror=…>`` or ``[link](javascript:…)`` shows as text."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
@@ -249,128 +251,191 @@ def history_turns(turns: list[dict]):
     return [Turn(t["question"], t.get("standalone") or t["question"], t["answer"]) for t in turns]
 
 
-# -- the app ---------------------------------------------------------------------------------
-def build(engine):
-    """The Gradio Blocks over an engine (which must already be synced)."""
-    import gradio as gr
+# -- what the chat does, without Gradio ------------------------------------------------------------
+@dataclass
+class ChatView:
+    """What one step of answering shows. ``None`` leaves a component as it is (the question box, the
+    sources panel, the source picker's choices, the article view, the citation spans)."""
 
-    settings = engine.settings
-    corpus = str(settings.corpus_dir)
+    messages: list[dict]
+    turns: list[dict]
+    question: str | None = None
+    sources: str | None = None
+    choices: list[tuple[str, str]] | None = None
+    article: str | None = None
+    spans: dict | None = None
 
-    def _answer_dict(answer) -> dict:
-        d = answer.to_dict()
-        d["passages"] = [{k: p[k] for k in ("n", "file", "title", "start", "end", "text")} for p in d["passages"]]
-        return d
 
-    def respond(question, messages, turns, backend, k):
+def answer_dict(answer) -> dict:
+    """An Answer as the chat and the API give it (passages without their scores)."""
+    d = answer.to_dict()
+    d["passages"] = [{k: p[k] for k in ("n", "file", "title", "start", "end", "text")} for p in d["passages"]]
+    return d
+
+
+class Handlers:
+    """The chat's handlers over an engine: plain arguments in, plain values out (HTML, Markdown, choices),
+    so tests call them without a browser; :func:`build` wires them to Gradio's components."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.settings = engine.settings
+
+    def respond(self, question: str | None, messages: list | None, turns: list | None, backend: str | None,
+                k: float | None) -> Iterator[ChatView]:
+        """A question of the conversation: "Searching…", the answer as it streams, then the rendered
+        answer with its sources. An error is shown in the chat and the session goes on. Each view holds
+        its own copy of the conversation."""
         messages = list(messages or [])
         turns = list(turns or [])
         question = (question or "").strip()
         if not question:
-            yield messages, "", gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+            yield ChatView(list(messages), list(turns), question="")
             return
         messages.append({"role": "user", "content": md_esc(question)})
         messages.append({"role": "assistant", "content": '<span class="qa-meta">Searching the articles…</span>'})
-        yield messages, "", gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+        yield ChatView(list(messages), list(turns), question="")
         streamed = ""
         final = None
         try:
-            for ev in engine.ask_stream(question, k=int(k), backend=backend, history=history_turns(turns)):
+            for ev in self.engine.ask_stream(question, k=int(k) if k else None, backend=backend or None,
+                                             history=history_turns(turns)):
                 if isinstance(ev, str):
                     streamed += ev
                     messages[-1] = {"role": "assistant", "content": md_esc(streamed) + " ▌"}
-                    yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+                    yield ChatView(list(messages), list(turns))
                 else:
                     final = ev
         except Exception as e:  # shown in the chat, the session goes on
             log.exception("answering %r failed", question)
             messages[-1] = {"role": "assistant", "content": f'<span class="qa-notice">Error: {esc(e)}</span>'}
-            yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), turns, gr.skip()
+            yield ChatView(list(messages), list(turns))
             return
-        a = _answer_dict(final)
+        assert final is not None
+        a = answer_dict(final)
         messages[-1] = {"role": "assistant", "content": render_answer(a)}
         if not a["message"]:
             turns.append({"question": question, "standalone": a["standalone"], "answer": a["answer"]})
-        choices = source_choices(a)
-        yield (messages, gr.skip(), sources_html(a), gr.update(choices=choices, value=None),
-               '<div class="qa-empty">Choose a source above to read the whole article.</div>', turns,
-               source_spans(a))
+        yield ChatView(list(messages), list(turns), sources=sources_html(a), choices=source_choices(a),
+                       article='<div class="qa-empty">Choose a source above to read the whole article.</div>',
+                       spans=source_spans(a))
 
-    def open_source(n, spans):
+    def clear(self) -> ChatView:
+        return ChatView([], [], question="", sources=sources_html(None), choices=[], article="", spans={})
+
+    def open_source(self, n: str | None, spans: dict | None) -> str | None:
+        """The whole article of source ``n`` with its cited span highlighted (None: nothing chosen)."""
         if not n or not spans or str(n) not in spans:
-            return gr.skip()
+            return None
         sp = spans[str(n)]
         try:
-            doc = engine.article(sp["file"])
+            doc = self.engine.article(sp["file"])
         except (OSError, ValueError) as e:
             return f'<div class="qa-notice">Cannot open {esc(sp["file"])}: {esc(e)}</div>'
         return article_html(doc, sp["start"], sp["end"])
 
-    def clear():
-        return ([], "", sources_html(None), gr.update(choices=[], value=None), "", [], {})
+    def index_view(self) -> tuple[str, list[str]]:
+        """The index's status table and the articles that can be removed."""
+        st = self.engine.status()
+        return status_html(st, str(self.settings.corpus_dir)), [a["file"] for a in st["articles"]]
 
-    def index_view():
-        st = engine.status()
-        files = [a["file"] for a in st["articles"]]
-        return status_html(st, corpus), gr.update(choices=files, value=None)
-
-    def upload(files, replace, progress=gr.Progress()):
-        files = files or []
-        if not files:
-            return ("", *index_view(), None)
-        if len(files) > settings.upload_max_files:
-            return (f"Too many files at once ({len(files)} > {settings.upload_max_files}).", *index_view(), None)
+    def upload(self, paths: list | None, replace: bool,
+               progress: Callable[..., None] | None = None) -> tuple[str, str, list[str]]:
+        """Uploaded files added to the corpus and indexed at once: what was added or rejected and why,
+        then the index view. ``progress(value, desc=, unit=)`` is told how indexing goes."""
+        s = self.settings
+        paths = paths or []
+        if not paths:
+            return ("", *self.index_view())
+        if len(paths) > s.upload_max_files:
+            return (f"Too many files at once ({len(paths)} > {s.upload_max_files}).", *self.index_view())
+        report_progress = progress or (lambda *a, **kw: None)
         items, notes = [], []
-        for f in files:
+        for f in paths:
             p = Path(f)
-            if p.stat().st_size > settings.upload_max_bytes:
-                notes.append(f"{p.name}: too large ({p.stat().st_size / 1e6:.1f} MB > "
-                             f"{settings.upload_max_bytes / 1e6:.1f} MB)")
+            if p.stat().st_size > s.upload_max_bytes:
+                notes.append(f"{p.name}: too large ({p.stat().st_size / 1e6:.1f} MB > {s.upload_max_bytes / 1e6:.1f} MB)")
                 continue
             items.append((p.name, p.read_bytes()))
         total = {"n": 0, "done": 0}
 
         def on_start(n):
             total["n"] = n
-            progress((0, n), desc="Indexing", unit="chunks")
+            report_progress((0, n), desc="Indexing", unit="chunks")
 
         def on_progress(n):
             total["done"] += n
-            progress((total["done"], total["n"]), desc="Indexing", unit="chunks")
+            report_progress((total["done"], total["n"]), desc="Indexing", unit="chunks")
 
-        progress(0, desc="Checking the files")
-        report, rejected = engine.add_articles(items, bool(replace), on_start, on_progress)
+        report_progress(0, desc="Checking the files")
+        report, rejected = self.engine.add_articles(items, bool(replace), on_start, on_progress)
         lines = []
         if report:
-            for f in report.added:
-                lines.append(f"✔ added {md_esc(f)}")
-            for f in report.updated:
-                lines.append(f"✔ replaced {md_esc(f)}")
+            lines += [f"✔ added {md_esc(f)}" for f in report.added]
+            lines += [f"✔ replaced {md_esc(f)}" for f in report.updated]
             lines.append(f"indexed {report.chunks_added} chunks in {report.seconds:.1f} s; ask about it now")
-        for name, why in rejected:
-            lines.append(f"✘ {md_esc(name)}: {md_esc(why)}")
+        lines += [f"✘ {md_esc(name)}: {md_esc(why)}" for name, why in rejected]
         lines += [f"✘ {md_esc(n)}" for n in notes]
-        return ("  \n".join(lines), *index_view(), None)
+        return ("  \n".join(lines), *self.index_view())
 
-    def remove(file):
+    def remove(self, file: str | None) -> tuple[str, str, list[str]]:
+        """An article taken out of the index (its file kept aside): what happened, then the index view."""
         if not file:
-            return ("Choose an article to remove.", *index_view())
+            return ("Choose an article to remove.", *self.index_view())
         try:
-            report, dest = engine.remove_article(file)
+            report, dest = self.engine.remove_article(file)
         except (OSError, ValueError) as e:
-            return (f"✘ {md_esc(e)}", *index_view())
-        where = (f"; the file was moved to <code>{esc(dest.relative_to(settings.corpus_dir).as_posix())}</code> in the "
-                 "corpus folder (move it back to restore it)") if dest else ""
-        return (f"✔ removed {md_esc(file)} from the index ({report.chunks_removed} chunks){where}", *index_view())
+            return (f"✘ {md_esc(e)}", *self.index_view())
+        where = (f"; the file was moved to <code>{esc(dest.relative_to(self.settings.corpus_dir).as_posix())}</code> "
+                 "in the corpus folder (move it back to restore it)") if dest else ""
+        return (f"✔ removed {md_esc(file)} from the index ({report.chunks_removed} chunks){where}", *self.index_view())
 
-    def api_ask(question: str, backend: str = "", k: int = 0, history: list[dict] | None = None) -> dict:
+    def api_ask(self, question: str, backend: str = "", k: int = 0, history: list[dict] | None = None) -> dict:
         """Ask a question; returns the answer text, its citations (file, title, start, end, quote), the
         answer sentences with their support flags, the backend that answered, and timings.
         ``history``: earlier turns as [{"question": …, "answer": …}], oldest first."""
         turns = [{"question": t.get("question", ""), "standalone": t.get("standalone"), "answer": t.get("answer", "")}
                  for t in history or []]
-        answer = engine.ask(question, k=int(k) or None, backend=backend or None, history=history_turns(turns))
-        return _answer_dict(answer)
+        answer = self.engine.ask(question, k=int(k) or None, backend=backend or None, history=history_turns(turns))
+        return answer_dict(answer)
+
+
+# -- the app ---------------------------------------------------------------------------------
+def build(engine):
+    """The Gradio Blocks over an engine (which must already be synced): components wired to :class:`Handlers`."""
+    import gradio as gr
+
+    h = Handlers(engine)
+    settings = engine.settings
+
+    def shown(v: ChatView) -> tuple:
+        keep = gr.skip()
+        return (v.messages, keep if v.question is None else v.question, keep if v.sources is None else v.sources,
+                keep if v.choices is None else gr.update(choices=v.choices, value=None),
+                keep if v.article is None else v.article, v.turns, keep if v.spans is None else v.spans)
+
+    def respond(question, messages, turns, backend, k):
+        for view in h.respond(question, messages, turns, backend, k):
+            yield shown(view)
+
+    def clear():
+        return shown(h.clear())
+
+    def open_source(n, spans):
+        out = h.open_source(n, spans)
+        return gr.skip() if out is None else out
+
+    def index_view():
+        html_, files = h.index_view()
+        return html_, gr.update(choices=files, value=None)
+
+    def upload(files, replace, progress=gr.Progress()):
+        msg, html_, names = h.upload(files, replace, progress)
+        return msg, html_, gr.update(choices=names, value=None), None
+
+    def remove(file):
+        msg, html_, names = h.remove(file)
+        return msg, html_, gr.update(choices=names, value=None)
 
     examples = [q for f, q in SEED_EXAMPLES.items()]
     have_seeds = any(a["file"] in SEED_EXAMPLES for a in engine.status()["articles"])
@@ -428,7 +493,7 @@ def build(engine):
         remove_btn.click(remove, [to_remove], [remove_msg, status, to_remove], api_visibility="private",
                          concurrency_limit=1, concurrency_id="index")
         demo.load(index_view, None, [status, to_remove], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        gr.api(h.api_ask, api_name="ask")
     return demo
 
 
@@ -473,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = build(engine)
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size)
     auth = None
-    if settings.auth_user:
+    if settings.auth_user and settings.auth_password:  # the settings require both or neither
         auth = (settings.auth_user, settings.auth_password.get_secret_value())
     elif settings.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {settings.host} without a password (set QA_AUTH_USER and QA_AUTH_PASSWORD)",

@@ -134,6 +134,66 @@ def test_rendering_escapes_article_text():
     assert "<script" not in app.sources_html(abst)
 
 
+# -- the chat's handlers, called without a browser -------------------------------------------------------
+def test_handlers_answer_a_conversation(engine):
+    h = app.Handlers(engine)
+    views = list(h.respond(Q_SHARE, [], [], "extractive", 5))
+    first, last = views[0], views[-1]
+    assert first.question == "" and "Searching the articles" in first.messages[-1]["content"]
+    assert len(views) >= 3 and "▌" in views[-2].messages[-1]["content"]  # streamed before it was rendered
+    assert "5%" in last.messages[-1]["content"] and "Sources" in last.messages[-1]["content"]
+    assert last.turns == [{"question": Q_SHARE, "standalone": Q_SHARE, "answer": last.turns[0]["answer"]}]
+    assert last.choices and last.choices[0] == ("[1] 001_fc8662c004b3d3bf.txt", "1")
+    # the chosen source opens its article with the cited span highlighted
+    page = h.open_source(last.choices[0][1], last.spans)
+    assert page.count('<mark id="qa-hl">') == 1 and "5%" in page.split("<mark")[1]
+    assert h.open_source(None, last.spans) is None and h.open_source("9", last.spans) is None
+    assert "Cannot open" in h.open_source("1", {"1": {"file": "../README.md", "start": 0, "end": 1}})
+    # a follow-up is asked with the conversation; a question that cannot be asked is not a turn
+    follow = list(h.respond("Who described its investment fund?", last.messages, last.turns, "extractive", 5))[-1]
+    assert len(follow.turns) == 2 and follow.turns[1]["standalone"] != "Who described its investment fund?"
+    assert len(follow.messages) == 4
+    empty = list(h.respond("   ", follow.messages, follow.turns, "extractive", 5))
+    assert len(empty) == 1 and empty[0].messages == follow.messages and empty[0].turns == follow.turns
+    long = list(h.respond("why " * 1000, [], [], "extractive", 5))[-1]
+    assert "too long" in long.messages[-1]["content"] and long.turns == []
+    # what a question brings in is escaped before the chat renders it as Markdown
+    evil = list(h.respond("<img src=x onerror=alert(1)> [x](javascript:alert(2))?", [], [], "extractive", 5))[-1]
+    assert "<img" not in evil.messages[0]["content"] and "](javascript" not in evil.messages[0]["content"]
+    cleared = h.clear()
+    assert cleared.messages == [] and cleared.turns == [] and cleared.spans == {} and cleared.choices == []
+
+
+def test_handlers_show_an_error_in_the_chat_and_go_on(engine):
+    h = app.Handlers(engine)
+    view = list(h.respond(Q_SHARE, [], [], "no-such-backend", 5))[-1]
+    assert "qa-notice" in view.messages[-1]["content"] and "unknown answer backend" in view.messages[-1]["content"]
+    assert view.turns == [] and view.sources is None  # the sources panel keeps what it showed
+    assert "5%" in list(h.respond(Q_SHARE, view.messages, view.turns, "extractive", 5))[-1].messages[-1]["content"]
+
+
+def test_handlers_upload_and_remove(engine, seeds_copy, tmp_path):
+    h = app.Handlers(engine)
+    up = tmp_path / "up"
+    up.mkdir()
+    (up / "zorblatt.txt").write_text(NEW_ARTICLE)
+    (up / "<b>bad.exe").write_bytes(b"MZ")
+    steps = []
+    msg, table, files = h.upload([str(up / "zorblatt.txt"), str(up / "<b>bad.exe")], False,
+                                 lambda value, desc="", unit="": steps.append((value, desc)))
+    assert "✔ added zorblatt\\.txt" in msg and "✘ &lt;b&gt;bad" in msg and "<b>" not in msg
+    assert "zorblatt.txt" in files and len(files) == 6 and "6 articles" in table
+    assert steps[0] == (0, "Checking the files") and steps[-1][0][0] == steps[-1][0][1] > 0
+    assert h.upload([], False) == ("", table, files)
+    too_many = h.upload([str(up / "zorblatt.txt")] * (engine.settings.upload_max_files + 1), False)
+    assert too_many[0].startswith("Too many files")
+    msg, table, files = h.remove("zorblatt.txt")
+    assert msg.startswith("✔ removed zorblatt\\.txt") and ".removed/" in msg and "zorblatt.txt" not in files
+    assert h.remove("zorblatt.txt")[0].startswith("✘") and h.remove(None)[0] == "Choose an article to remove."
+    d = h.api_ask(Q_SHARE, "extractive", 0, [])
+    assert "5%" in d["answer"] and set(d["passages"][0]) == {"n", "file", "title", "start", "end", "text"}
+
+
 def test_sync_waits_for_questions_and_questions_run_together(engine):
     """Questions share the index; a sync (an upload) waits for them and they wait for it."""
     errors, answers = [], []
