@@ -85,38 +85,6 @@ def eval_answers(engine: Engine, questions: list[dict]) -> dict:
     }
 
 
-def baseline(corpus: Path, questions: list[dict], embedder, k: int = 10) -> dict:
-    """A naive LlamaIndex pipeline: default SentenceSplitter, in-memory VectorStoreIndex, same embedder."""
-    from llama_index.core import Document, VectorStoreIndex
-    from llama_index.core.node_parser import SentenceSplitter
-
-    from .embedding import llama_index_embedding
-
-    emb = llama_index_embedding(embedder)
-    docs = [Document(text=p.read_text(encoding="utf-8", errors="replace"), metadata={"file": p.name})
-            for p in sorted(corpus.glob("*.txt"))]
-    t0 = time.perf_counter()
-    index = VectorStoreIndex.from_documents(docs, embed_model=emb, transformations=[SentenceSplitter()])
-    build = time.perf_counter() - t0
-    retriever = index.as_retriever(similarity_top_k=k)
-    hits1, hits5, mrr, ms = [], [], [], []
-    for q in questions:
-        gold = set(q["evidence_files"])
-        t = time.perf_counter()
-        nodes = retriever.retrieve(q["question"])
-        ms.append((time.perf_counter() - t) * 1000)
-        files = unique_in_order(n.node.metadata["file"] for n in nodes)
-        hits1.append(hit_at(files, gold, 1))
-        hits5.append(hit_at(files, gold, 5))
-        mrr.append(mrr_at(files, gold, 10))
-    n = len(questions)
-    return {
-        "build_s": build, "chunks": len(index.docstore.docs),
-        "hit@1": sum(hits1) / n, "hit@5": sum(hits5) / n, "mrr@10": sum(mrr) / n,
-        "retrieve_p50_ms": percentile(ms, 50), "retrieve_p95_ms": percentile(ms, 95),
-    }
-
-
 def _engine_for(corpus: Path, work: Path, rebuild: bool) -> Engine:
     settings = load_settings(corpus_dir=corpus, chroma_url=None)
     idx = work / f"index-{corpus.name}-c{settings.chunk_size}-o{settings.chunk_overlap}-t{settings.title_tokens}"
@@ -127,6 +95,8 @@ def _engine_for(corpus: Path, work: Path, rebuild: bool) -> Engine:
 
 def run_retrieval(args) -> int:
     from tqdm import tqdm
+
+    from . import baseline
 
     bench = Path(args.bench_dir)
     if not (bench / "questions_dev.jsonl").exists():
@@ -149,7 +119,7 @@ def run_retrieval(args) -> int:
     engine.ask("warm-up question")  # first query pays for lazy imports
     ret = eval_retrieval(engine, questions)
     ans = eval_answers(engine, questions)
-    base = None if args.no_baseline else baseline(corpus, questions, engine.embedder)
+    base = None if args.no_baseline else baseline.retrieval(corpus, questions, engine.embedder)
 
     files = len(build.added) + len(build.updated) + len(build.unchanged)
     print(f"\nRetrieval benchmark: RTQA dev, {len(questions)} questions, {files} articles ({corpus})")
@@ -188,7 +158,7 @@ def run_calibrate(args) -> int:
     seeds_engine.sync()
     for q in load_rtqa(bench):
         ps = engine.retrieve(q["question"])
-        ranked = engine.answerer("extractive").score(q["question"], ps, None)
+        ranked = engine.scorer.score(q["question"], ps, None)
         if ranked and contains(ranked[0].text, q["answer"]):
             ans_scores.append(evidence_support(ranked))
     # answerable: seeds facts whose best sentence holds the answer (below); unanswerable: the seeds
@@ -200,15 +170,15 @@ def run_calibrate(args) -> int:
         if q.get("type") == "unanswerable":
             unanswerable.append(q["question"])
         elif q.get("type") in ("fact", "multi-source"):
-            ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
+            ranked = seeds_engine.scorer.score(q["question"], seeds_engine.retrieve(q["question"]), None)
             if ranked and matches(ranked[0].text, q["answers"]):
                 ans_scores.append(evidence_support(ranked))
     for text in unanswerable:
         for e in (seeds_engine, engine):
-            ranked = e.answerer("extractive").score(text, e.retrieve(text), None)
+            ranked = e.scorer.score(text, e.retrieve(text), None)
             un_scores.append(evidence_support(ranked))
     for q in load_rtqa(bench):
-        ranked = seeds_engine.answerer("extractive").score(q["question"], seeds_engine.retrieve(q["question"]), None)
+        ranked = seeds_engine.scorer.score(q["question"], seeds_engine.retrieve(q["question"]), None)
         un_scores.append(evidence_support(ranked))
     best = (0.0, 0.0)
     for t in sorted(set(ans_scores + un_scores)):
@@ -223,45 +193,10 @@ def run_calibrate(args) -> int:
     return 0
 
 
-def _llama_index_llm(generator):
-    """Our llama.cpp generator as a llama-index LLM, so the naive baseline uses the very same model."""
-    from llama_index.core.llms import CompletionResponse, CompletionResponseGen, CustomLLM, LLMMetadata
-    from llama_index.core.llms.callbacks import llm_completion_callback
-    from pydantic import PrivateAttr
-
-    class _LLM(CustomLLM):
-        _gen: Any = PrivateAttr()
-
-        def __init__(self, gen):
-            super().__init__()
-            self._gen = gen
-
-        @property
-        def metadata(self) -> LLMMetadata:
-            return LLMMetadata(context_window=4096, num_output=160, model_name=self._gen.label)
-
-        @llm_completion_callback()
-        def complete(self, prompt: str, formatted: bool = False, **kw) -> CompletionResponse:
-            return CompletionResponse(text="".join(self._gen.stream([{"role": "user", "content": prompt}], 160)))
-
-        @llm_completion_callback()
-        def stream_complete(self, prompt: str, formatted: bool = False, **kw) -> CompletionResponseGen:
-            text = ""
-            for piece in self._gen.stream([{"role": "user", "content": prompt}], 160):
-                text += piece
-                yield CompletionResponse(text=text, delta=piece)
-
-    return _LLM(generator)
-
-
 def run_answers(args) -> int:
     """Generative answers on RTQA dev: this engine (qa eval's figures) against a naive LlamaIndex query
     engine (default splitter, retriever and prompt; same LLM, same k) on the same questions."""
-    from llama_index.core import Document, VectorStoreIndex
-    from llama_index.core.node_parser import SentenceSplitter
-
-    from . import evaluate
-    from .embedding import llama_index_embedding
+    from . import baseline, evaluate
 
     bench = Path(args.bench_dir)
     corpus = _prepare_corpus(bench, Path(args.work), not args.no_distractors)
@@ -292,11 +227,8 @@ def run_answers(args) -> int:
     if args.no_baseline:
         return 0
     n = min(args.baseline_n, len(questions))
-    docs = [Document(text=p.read_text(encoding="utf-8", errors="replace"), metadata={"file": p.name})
-            for p in sorted(corpus.glob("*.txt"))]
-    index = VectorStoreIndex.from_documents(docs, embed_model=llama_index_embedding(engine.embedder),
-                                            transformations=[SentenceSplitter()])
-    qe = index.as_query_engine(llm=_llama_index_llm(gen), similarity_top_k=engine.settings.top_k,
+    index = baseline.naive_index(corpus, engine.embedder)
+    qe = index.as_query_engine(llm=baseline.llama_index_llm(gen), similarity_top_k=engine.settings.top_k,
                                streaming=True)
     b_first, b_total, b_ok = [], [], []
     for q in questions[:n]:

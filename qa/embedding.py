@@ -107,30 +107,3 @@ class Embedder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
-
-
-def llama_index_embedding(embedder: Embedder):
-    """The same model as a llama-index embedding (used by the naive baseline)."""
-    from llama_index.core.embeddings import BaseEmbedding
-    from pydantic import PrivateAttr
-
-    class _Embedding(BaseEmbedding):
-        _e: Embedder = PrivateAttr()
-
-        def __init__(self, e: Embedder):
-            super().__init__(model_name=str(e.model_path), embed_batch_size=e.batch_size)
-            self._e = e
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._e.encode_one(query).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._e.encode_one(text).tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._e.encode(texts).tolist()
-
-    return _Embedding(embedder)
