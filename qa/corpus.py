@@ -404,6 +404,47 @@ class _Builder:
         self.parts.append(s)
         self.length += len(s)
 
+    def copy(self, atoms: list[Atom], text: str):
+        """A kept line's words, whitespace collapsed: runs of words joined by single spaces are copied,
+        other whitespace becomes one space. ``text`` is the atoms' text."""
+        if self.length:
+            self.sep("\n")
+        for n, m in enumerate(_RUN.finditer(text)):
+            if n:
+                self.sep(" ")
+            for os_, oe, t in _slice_atoms(atoms, m.start(), m.end()):
+                self._verbatim(t, os_, oe)
+
+    def _verbatim(self, t: str, os_: int, oe: int):
+        """An atom; consecutive verbatim atoms that are contiguous in the file merge into one segment."""
+        prev = self.segments[-1] if self.segments else None
+        if (prev and prev.clean_len == prev.orig_len and oe - os_ == len(t)
+                and prev.clean_start + prev.clean_len == self.length and prev.orig_start + prev.orig_len == os_):
+            self.segments[-1] = Segment(prev.clean_start, prev.clean_len + len(t), prev.orig_start, prev.orig_len + len(t))
+            self.parts.append(t)
+            self.length += len(t)
+        else:
+            self.add(t, os_, oe - os_)
+
+
+def _cut_inline(atoms: list[Atom], raw: str, rules: list[Rule]) -> tuple[list[Atom], list[tuple[int, int, str]]]:
+    """A line without what the inline rules match: the atoms kept, and the file spans cut (with the rule)."""
+    cuts = sorted((m.start(), m.end(), r.name) for r in rules for m in r.regex.finditer(raw) if m.end() > m.start())
+    kept: list[Atom] = []
+    cut_spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for cs, ce, name in cuts:
+        cs = max(cs, pos)  # overlaps an earlier cut
+        if cs >= ce:
+            continue
+        kept += _slice_atoms(atoms, pos, cs)
+        cut = _slice_atoms(atoms, cs, ce)
+        if cut:
+            cut_spans.append((cut[0][0], cut[-1][1], name))
+        pos = ce
+    kept += _slice_atoms(atoms, pos, len(raw))
+    return kept, cut_spans
+
 
 def clean_lines(lines: Iterator[list[Atom]], rules: list[Rule] = RULES):
     """Apply the residue rules and line dedupe. Returns (text, segments, removed, kept_lines)."""
@@ -418,35 +459,13 @@ def clean_lines(lines: Iterator[list[Atom]], rules: list[Rule] = RULES):
         stripped = raw.strip()
         if not stripped:
             continue
-        lo_ws = len(raw) - len(raw.lstrip())
-        hi_ws = len(raw.rstrip())
-        span = _slice_atoms(atoms, lo_ws, hi_ws)
+        span = _slice_atoms(atoms, len(raw) - len(raw.lstrip()), len(raw.rstrip()))
         ostart, oend = span[0][0], span[-1][1]
         rule = next((r for r in line_rules if r.regex.fullmatch(stripped)), None)
         if rule:
             removed.append((ostart, oend, rule.name))
             continue
-        # inline cuts
-        cuts: list[tuple[int, int, str]] = []
-        for r in inline_rules:
-            for m in r.regex.finditer(raw):
-                if m.end() > m.start():
-                    cuts.append((m.start(), m.end(), r.name))
-        cuts.sort()
-        kept: list[Atom] = []
-        cut_spans: list[tuple[int, int, str]] = []
-        pos = 0
-        for cs, ce, name in cuts:
-            if cs < pos:  # overlaps an earlier cut
-                cs = pos
-            if cs >= ce:
-                continue
-            kept += _slice_atoms(atoms, pos, cs)
-            cut = _slice_atoms(atoms, cs, ce)
-            if cut:
-                cut_spans.append((cut[0][0], cut[-1][1], name))
-            pos = ce
-        kept += _slice_atoms(atoms, pos, len(raw))
+        kept, cut_spans = _cut_inline(atoms, raw, inline_rules)
         text = _atoms_text(kept)
         if not text.strip():
             removed.append((ostart, oend, cut_spans[0][2] if cut_spans else "empty"))
@@ -457,29 +476,7 @@ def clean_lines(lines: Iterator[list[Atom]], rules: list[Rule] = RULES):
             continue
         seen.add(key)
         removed += cut_spans
-        # whitespace collapse: runs of words joined by single spaces are copied, other whitespace -> " "
-        if b.length:
-            b.sep("\n")
-        first = True
-        for m in _RUN.finditer(text):
-            if not first:
-                b.sep(" ")
-            first = False
-            for os_, oe, t in _slice_atoms(kept, m.start(), m.end()):
-                # consecutive verbatim atoms that are contiguous in the file merge into one segment
-                prev = b.segments[-1] if b.segments else None
-                if (
-                    prev
-                    and prev.clean_len == prev.orig_len
-                    and oe - os_ == len(t)
-                    and prev.clean_start + prev.clean_len == b.length
-                    and prev.orig_start + prev.orig_len == os_
-                ):
-                    b.segments[-1] = Segment(prev.clean_start, prev.clean_len + len(t), prev.orig_start, prev.orig_len + len(t))
-                    b.parts.append(t)
-                    b.length += len(t)
-                else:
-                    b.add(t, os_, oe - os_)
+        b.copy(kept, text)
         kept_lines.append(collapse_ws(text))
     return "".join(b.parts), b.segments, removed, kept_lines
 
