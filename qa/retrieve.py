@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 
 from .config import Settings
 from .embedding import Embedder
@@ -190,46 +191,37 @@ class HybridRetriever:
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
         return self.search(question, k, timings, qemb).passages
 
-    def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> "Retrieval":
-        """The top ``k`` passages, and the ranking of all candidate articles.""" 
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
+    def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> Retrieval:
+        """The top ``k`` passages, and the ranking of all candidate articles. ``timings`` (when given)
+        receives embed_ms, dense_ms, bm25_ms and retrieve_ms."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         t0 = time.perf_counter()
         if qemb is None:
             qemb = self.embedder.encode_one(question)
         t1 = time.perf_counter()
-        res = self.index.store.query(VectorStoreQuery(query_embedding=qemb.tolist(), similarity_top_k=n))
+        dense = self._dense(qemb, n)
         t2 = time.perf_counter()
         lex = self.lexical
-        lexical_hits = lex.search(question, n)
+        lexical = self._bm25(lex, question, n)
         t3 = time.perf_counter()
-
-        cands: dict[str, Passage] = {}
-        for rank, (node, sim) in enumerate(zip(res.nodes, res.similarities or [])):
-            p = self._passage(node.node_id, node.get_content(), node.metadata)
-            p.dense = 1.0 - (-math.log(sim)) if sim and sim > 0 else 0.0  # Chroma cosine distance -> similarity
-            p.dense_rank = rank
-            cands[p.id] = p
-        for rank, (i, bm25) in enumerate(lexical_hits):
-            cid = lex.ids[i]
-            p = cands.get(cid) or self._passage(cid, lex.docs[i], lex.meta[i])
-            p.bm25, p.bm25_rank = bm25, rank
-            cands[cid] = p
+        cands: dict[str, Passage] = {p.id: p for p in dense}
+        for p in lexical:  # a chunk both lists found keeps its dense fields and gains its BM25 ones
+            if p.id in cands:
+                cands[p.id].bm25, cands[p.id].bm25_rank = p.bm25, p.bm25_rank
+            else:
+                cands[p.id] = p
         # reciprocal rank fusion at two levels: the chunk's own ranks, and its article's ranks (its best
         # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to
         # its passages, which keeps a lone matching chunk of an off-topic article from coming first
         s = self.settings
-        file_score = rrf_fuse([[n.metadata["file"] for n in res.nodes], [lex.meta[i]["file"] for i, _ in lexical_hits],
-                               lex.search_articles(question, n)],
+        file_score = rrf_fuse([[p.file for p in dense], [p.file for p in lexical], lex.search_articles(question, n)],
                               [s.dense_weight, s.bm25_weight, s.article_weight], s.rrf_k)
-        own = rrf_fuse([[node.node_id for node in res.nodes], [lex.ids[i] for i, _ in lexical_hits]],
-                       [s.dense_weight, s.bm25_weight], s.rrf_k)
+        own = rrf_fuse([[p.id for p in dense], [p.id for p in lexical]], [s.dense_weight, s.bm25_weight], s.rrf_k)
         for p in cands.values():
             p.score = own[p.id] + s.passage_file_weight * file_score.get(p.file, 0.0)
         fused = sorted(cands.values(), key=lambda p: -p.score)
-        out = self.collapse(fused, k, self.settings.max_per_file)
+        out = self.collapse(fused, k, s.max_per_file)
         # articles: their own fusion plus their best passage
         best: dict[str, float] = {}
         for p in cands.values():
@@ -242,6 +234,28 @@ class HybridRetriever:
             timings["bm25_ms"] = (t3 - t2) * 1000
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(out, files)
+
+    def _dense(self, qemb: np.ndarray, n: int) -> list[Passage]:
+        """The ``n`` chunks nearest the question's embedding (Chroma), with their similarity and rank."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        res = self.index.store.query(VectorStoreQuery(query_embedding=qemb.tolist(), similarity_top_k=n))
+        out = []
+        for rank, (node, sim) in enumerate(zip(res.nodes or [], res.similarities or [])):
+            p = self._passage(node.node_id, node.get_content(), node.metadata)
+            p.dense = 1.0 - (-math.log(sim)) if sim and sim > 0 else 0.0  # Chroma cosine distance -> similarity
+            p.dense_rank = rank
+            out.append(p)
+        return out
+
+    def _bm25(self, lex: LexicalIndex, question: str, n: int) -> list[Passage]:
+        """The ``n`` chunks BM25 ranks best for the question, with their score and rank."""
+        out = []
+        for rank, (i, score) in enumerate(lex.search(question, n)):
+            p = self._passage(lex.ids[i], lex.docs[i], lex.meta[i])
+            p.bm25, p.bm25_rank = score, rank
+            out.append(p)
+        return out
 
     @staticmethod
     def collapse(ranked: list[Passage], k: int, max_per_file: int | None = None) -> list[Passage]:
