@@ -54,7 +54,7 @@ def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10) -> dict:
     for q in questions:
         gold = set(q["evidence_files"])
         t: dict[str, float] = {}
-        files = engine.retriever.search(q["question"], k=k, timings=t).files
+        files = engine.search(q["question"], k=k, timings=t).files
         hits1.append(hit_at(files, gold, 1))
         hits5.append(hit_at(files, gold, 5))
         mrr.append(mrr_at(files, gold, 10))

@@ -17,7 +17,7 @@ from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
 from .index import ChromaIndex, SyncReport
-from .retrieve import HybridRetriever, LexicalIndex
+from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, Answer, Event, Generator, Passage
 
 log = logging.getLogger(__name__)
@@ -311,8 +311,14 @@ class Engine:
             return too_long(self.settings.max_question_chars)
         return None
 
-    def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
-        return self.retriever.retrieve(question, k, timings, qemb)
+    def search(self, question: str, k: int | None = None, timings: dict | None = None) -> Retrieval:
+        """Retrieval alone, no answer (benchmarks, inspection): the top ``k`` passages and the ranking of
+        every candidate article, read under the index lock like a question's."""
+        with self.index_lock.read():
+            return self.retriever.search(question, k, timings)
+
+    def retrieve(self, question: str, k: int | None = None, timings: dict | None = None) -> list[Passage]:
+        return self.search(question, k, timings).passages
 
     def ask_stream(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
@@ -356,9 +362,12 @@ class Engine:
             events = self._declined(answerer.name, question, premise, passages, qemb)
         else:
             events = self._guarded(answerer, question, passages, qemb, budget)
+        s = self.settings
+        options = {"k": k or s.top_k, "backend": answerer.name, "model": answerer.gen.label if answerer.gen else None,
+                   "budget": (budget or s.llm_budget) if answerer.gen else None, "premise_check": s.premise_check}
         for ev in events:
             if isinstance(ev, Answer):
-                ev.question, ev.standalone, ev.ranking = asked, question, found.files
+                ev.question, ev.standalone, ev.ranking, ev.options = asked, question, found.files, options
                 ev.timings.update(timings)
                 ev.timings["first_token_ms"] = ((first or time.perf_counter()) - t0) * 1000
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000

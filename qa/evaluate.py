@@ -294,8 +294,9 @@ def to_markdown(rep: dict) -> str:
     lines = [
         f"# Evaluation: {meta['name']}",
         "",
-        f"{meta['questions_file']} · {o['questions']} questions asked · backend {meta['backend']} · k={meta['k']} · "
-        f"corpus {meta['corpus']} · {meta['created']}",
+        f"{meta['questions_file']} · {o['questions']} questions asked · backend {meta['backend']}"
+        + (f" ({meta['model']}, evidence budget {meta.get('budget')})" if meta.get("model") else "")
+        + f" · k={meta['k']} · corpus {meta['corpus']} · {meta['created']}",
         "",
         "## Headline",
         "",
@@ -462,7 +463,8 @@ def evaluate(engine, questions_file: Path, name: str | None = None, backend: str
 
     questions = load_questions(questions_file)
     labels = load_labels(default_label_files() if label_files is None else label_files)
-    engine.ask("warm-up question", backend=backend)  # lazy loading is not what the latencies measure
+    # lazy loading is not what the latencies measure; the warm-up answer says what the run uses
+    ran_with = engine.ask("warm-up question", k=k, backend=backend).options
     t0 = time.perf_counter()
     with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
         items = run(engine, questions, backend, k, on_item=lambda: bar.update(1),
@@ -471,7 +473,10 @@ def evaluate(engine, questions_file: Path, name: str | None = None, backend: str
         "name": name or Path(questions_file).stem,
         "questions_file": str(questions_file),
         "backend": backend or engine.settings.backend,
-        "k": k or engine.settings.top_k,
+        "answered_by": ran_with.get("backend"),
+        "model": ran_with.get("model"),
+        "k": ran_with.get("k", k or engine.settings.top_k),
+        "budget": ran_with.get("budget"),
         "corpus": str(engine.settings.corpus_dir),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 1),

@@ -89,6 +89,7 @@ class Answer:
     repairs: list[dict] = field(default_factory=list)  # sentences rewritten or removed after verification
     draft: str | None = None  # the generated text before verification and repair
     ranking: list[str] = field(default_factory=list)  # every candidate article of the retrieval, best first
+    options: dict = field(default_factory=dict)  # what it ran with: k, backend, model, budget, premise_check
 
     def to_dict(self) -> dict:
         return {
@@ -103,6 +104,7 @@ class Answer:
             "repairs": self.repairs,
             "draft": self.draft,
             "ranking": self.ranking,
+            "options": self.options,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],

@@ -166,7 +166,7 @@ def test_near_duplicate_articles_collapse(seeds_copy, settings_for, embedder):
     shutil.copyfile(seeds_copy / "001_fc8662c004b3d3bf.txt", seeds_copy / "mirror_of_001.txt")
     engine = Engine(settings_for(seeds_copy), embedder)
     engine.sync()
-    r = engine.retriever.search("What share of the world's critical raw materials does Ukraine hold?", k=5)
+    r = engine.search("What share of the world's critical raw materials does Ukraine hold?", k=5)
     texts = [collapse_ws(p.text) for p in r.passages]
     assert len(texts) == len(set(texts))
     top = r.passages[0]
@@ -219,10 +219,15 @@ def test_every_citation_points_at_its_quote(seeds_engine, question):
         assert a.sentences[0].text == "It was Keith Kellogg [1]."
 
 
-def test_the_answer_carries_its_article_ranking(seeds_engine):
-    """The shells read the retrieval's article ranking from the answer, not from a second retrieval."""
+def test_the_answer_carries_its_article_ranking_and_options(seeds_engine):
+    """The shells read the retrieval's article ranking and what the answer ran with from the answer, not
+    from a second retrieval or the settings."""
     a = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?")
     assert a.ranking[0] == "001_fc8662c004b3d3bf.txt" and len(set(a.ranking)) == len(a.ranking)
     assert {p.file for p in a.passages} <= set(a.ranking)
-    assert seeds_engine.retriever.search(a.standalone).files == a.ranking
+    assert seeds_engine.search(a.standalone).files == a.ranking
     assert a.to_dict()["ranking"] == a.ranking
+    assert a.options == {"k": seeds_engine.settings.top_k, "backend": "extractive", "model": None, "budget": None,
+                         "premise_check": True}
+    b = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?", k=2)
+    assert b.options["k"] == 2 and len(b.passages) <= 2 and b.to_dict()["options"] == b.options

@@ -42,6 +42,7 @@ def test_streaming_pieces_then_final_answer(local_engine):
     assert isinstance(final, Answer) and all(isinstance(e, str) for e in events[:-1])
     assert len(pieces) >= 2  # token by token, not one block
     assert final.backend == "local:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert final.options["model"] == final.backend and final.options["budget"] == local_engine.settings.llm_budget
     assert final.passages and final.timings["first_token_ms"] <= final.timings["total_ms"]
     assert final.timings["evidence_tokens"] <= local_engine.settings.llm_budget + 80
     if not final.abstained:
