@@ -190,9 +190,8 @@ class ExtractiveAnswerer:
         support = evidence_support(ranked)
         if not ranked or support < self.threshold:
             yield ABSTAIN_TEXT
-            yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
-                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], support, None)],
-                         timings={"answer_ms": (time.perf_counter() - t0) * 1000})
+            yield Answer.declining(question, self.name, passages, support,
+                                   timings={"answer_ms": (time.perf_counter() - t0) * 1000})
             return
         chosen = [ranked[0]]
         top = ranked[0]

@@ -337,9 +337,6 @@ def run_verify(args) -> int:
     """The sentence verifier (grounding, attribution, support) against hand labels, per support threshold.
     Labels are read from eval/verify-labels*.jsonl; those of benchmark answers cite their passages by
     reference, read back from ``--corpus`` folders (default WORK/rtqa601)."""
-    from .embedding import Embedder
-    from .verify import Verifier
-
     paths = args.labels or sorted(Path("eval").glob("verify-labels*.jsonl"))
     corpora = [Path(c) for c in args.corpus] or [Path(args.work) / "rtqa601", Path("seeds")]
     rows = load_label_rows(paths, corpora)
@@ -353,22 +350,19 @@ def run_verify(args) -> int:
         d = doc(f)
         return d.text if d else None
 
-    emb = Embedder()
+    engine = Engine(load_settings())  # its embedder and threshold; the labels' own corpora for the articles
     print(f"\nSentence verifier against {len(rows)} hand-labelled answer sentences from {len(paths)} files "
           f"({sum(r['supported'] for r in rows)} supported, {sum(not r['supported'] for r in rows)} not)")
     print(f"  {'threshold':>9} {'agreement':>10} {'flagged':>8} {'recall (unsupported)':>21} {'precision':>10}")
     for t in args.thresholds:
-        a = verifier_agreement(Verifier(emb, t, article_text), rows)
+        a = verifier_agreement(engine.verifier(t, article_text), rows)
         print(f"  {t:>9.2f} {a['agreement']:>10.3f} {a['flagged']:>8} {a['recall']:>21.3f} {a['precision']:>10.3f}")
     by_source: dict[str, list[dict]] = {}
     for r in rows:
         by_source.setdefault(r.get("source", "?").split(" ")[0], []).append(r)
-    from .config import load_settings
-
-    t = load_settings().verify_threshold
-    print(f"\n  at the configured threshold {t}, per source:")
+    print(f"\n  at the configured threshold {engine.settings.verify_threshold}, per source:")
     for src, rs in sorted(by_source.items()):
-        a = verifier_agreement(Verifier(emb, t, article_text), rs)
+        a = verifier_agreement(engine.verifier(None, article_text), rs)
         print(f"  {src:<12} {a['rows']:>4} rows {a['unsupported']:>4} unsupported  recall {a['recall']:.3f}  "
               f"precision {a['precision']:.3f}")
     return 0

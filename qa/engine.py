@@ -247,7 +247,6 @@ class Engine:
 
     def _generative(self, name: str):
         from .llm import GenerativeAnswerer, LocalGenerator, ModelError, ServerGenerator, resolve_model
-        from .verify import Verifier
 
         s = self.settings
         if name == "server":
@@ -259,8 +258,16 @@ class Engine:
         else:
             gen = LocalGenerator(resolve_model(s.llm_model, s.model_cache), s.threads, s.llm_ctx)
             gen.llm  # load now, so a bad file fails here with its setting named
-        return GenerativeAnswerer(gen, self._extractive(), Verifier(self.embedder, s.verify_threshold, self.article_text),
-                                  s.llm_budget, s.llm_max_tokens, s.llm_abstain_threshold)
+        return GenerativeAnswerer(gen, self._extractive(), self.verifier(), s.llm_budget, s.llm_max_tokens,
+                                  s.llm_abstain_threshold)
+
+    def verifier(self, threshold: float | None = None, article_text: Callable[[str], str | None] | None = None):
+        """The sentence verifier answers are checked with: this engine's embedder, the threshold setting
+        unless given, and the corpus's articles (for a quote's speaker) unless another reader is given."""
+        from .verify import Verifier
+
+        return Verifier(self.embedder, self.settings.verify_threshold if threshold is None else threshold,
+                        article_text or self.article_text)
 
     def answerer(self, backend: str | None = None) -> Answerer:
         """The answerer for a backend name; an unavailable LLM falls back to extractive (when allowed),

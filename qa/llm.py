@@ -26,7 +26,7 @@ from .answer import Candidate, ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Generator, Passage
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
-from .verify import UNBOUND, Verified, Verifier
+from .verify import Check, Verified, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -316,9 +316,8 @@ class GenerativeAnswerer:
         support = evidence_support(ranked)
         if support < self.low:  # the evidence does not answer it: no generation
             yield ABSTAIN_TEXT
-            yield Answer(question, ABSTAIN_TEXT, passages=passages, abstained=True, backend=self.name,
-                         sentences=[AnswerSentence(ABSTAIN_TEXT, [], round(support, 3), None)],
-                         timings={"evidence_ms": (time.perf_counter() - t0) * 1000})
+            yield Answer.declining(question, self.name, passages, support,
+                                   timings={"evidence_ms": (time.perf_counter() - t0) * 1000})
             return
         ev = self.evidence(question, passages, qemb, ranked, budget)
         t1 = time.perf_counter()
@@ -386,9 +385,8 @@ class GenerativeAnswerer:
             notice = None
             if v is not None and raw:
                 notice = f"The LLM's answer was not supported by the passages, so it is not shown: {raw}"
-            yield Answer(question, text, passages=ev.passages, abstained=True, backend=self.name, notice=notice,
-                         sentences=[AnswerSentence(text, [], round(support, 3), None)], timings=timings,
-                         repairs=repairs, draft=raw or None)
+            yield Answer.declining(question, self.name, ev.passages, support, text, notice=notice, timings=timings,
+                                   repairs=repairs, draft=raw or None)
             return
         if not draft.shown:
             yield v.text
@@ -413,7 +411,8 @@ class GenerativeAnswerer:
         kept: list[str] = []
         repairs: list[dict] = []
         replacement: list[AnswerSentence] | None = None
-        for s in v.sentences:
+        assert len(v.checks) == len(v.sentences), "repair reads each sentence's check"
+        for s, c in zip(v.sentences, v.checks):
             body = MARKER.sub("", s.text).strip()
             if s.supported and s.wording and s.cites:
                 # worded unlike its source: its source's own sentence with the same answer (the answer as
@@ -421,10 +420,10 @@ class GenerativeAnswerer:
                 # in a source's mouth; one whose answer and claim no single source sentence holds together
                 # is rewritten from the evidence (the sentences that best answer the question) when that keeps
                 # its answer; else it stays as it is
-                unbound = UNBOUND in s.wording  # then a sentence with its answer's words lacks its claim
-                swap = None if unbound else self._quote(body, s, question, ev, exact=True)
+                # when unbound, a sentence with its answer's words lacks its claim
+                swap = None if c.unbound else self._quote(body, s, question, ev, exact=True)
                 kind = "worded"
-                if unbound:
+                if c.unbound:
                     if replacement is None:
                         replacement = self._best_sentences(question, ev, qemb)
                     new = [r.text for r in replacement if r.text not in kept]
@@ -437,14 +436,14 @@ class GenerativeAnswerer:
             if s.supported:
                 kept.append(s.text)
                 continue
-            if not s.cites:  # mended against the passage it is most like, then cited to it
+            if not s.cites:  # mended against the passage it is most like (which it was checked against), then cited to it
                 s = AnswerSentence(s.text, [self.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
-            fixed = self._fix_speaker(body, s, question, ev) if s.cites[0] else None
+            fixed = self._fix_speaker(body, s, c, question, ev) if s.cites[0] else None
             if fixed:
                 kept.append(fixed)
                 repairs.append({"kind": "attribution", "before": s.text, "after": fixed, "why": s.issues})
                 continue
-            trimmed = self.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], question) if s.cites[0] else None
+            trimmed = self.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], question, c) if s.cites[0] else None
             if trimmed:
                 trimmed = _cite(trimmed, s.cites)
                 kept.append(trimmed)
@@ -462,8 +461,7 @@ class GenerativeAnswerer:
                 kept.extend(new)
                 repairs.append({"kind": "rewritten", "before": s.text, "after": " ".join(new), "why": s.issues})
                 replacement = []  # the best sentences are used once
-            elif any(i.startswith("not in the cited passage") or i.startswith("the passage attributes")
-                     or i.startswith("cites no passage") or i.startswith("it says nothing") for i in s.issues):
+            elif c.contradicted:
                 repairs.append({"kind": "removed", "before": s.text, "after": None, "why": s.issues})
             else:
                 kept.append(s.text)  # doubtful, not contradicted: shown with its warning
@@ -540,10 +538,10 @@ class GenerativeAnswerer:
                 return _cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
         return None
 
-    def _fix_speaker(self, body: str, s: AnswerSentence, question: str, ev: Evidence) -> str | None:
-        """The sentence with the speaker its passage names, when the speaker was all that was wrong."""
+    def _fix_speaker(self, body: str, s: AnswerSentence, c: Check, question: str, ev: Evidence) -> str | None:
+        """The sentence with the speaker its passage names, when the speaker was all that was wrong (``c``:
+        its check against the passages it cites); the corrected sentence is checked again."""
         cited = [ev.passages[n - 1] for n in s.cites]
-        c = self.verifier.check(body, cited, question, wording=False)
         if not c.attribution:
             return None
         claimed, said = c.attribution

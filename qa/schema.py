@@ -91,6 +91,14 @@ class Answer:
     ranking: list[str] = field(default_factory=list)  # every candidate article of the retrieval, best first
     options: dict = field(default_factory=dict)  # what it ran with: k, backend, model, budget, premise_check
 
+    @classmethod
+    def declining(cls, question: str, backend: str, passages: list[Passage], support: float | None,
+                  text: str = ABSTAIN_TEXT, **kw) -> Answer:
+        """An answer that declines (the abstention text unless another is given) as its one uncited
+        sentence, with the evidence's support; ``kw`` sets the other fields (timings, notice, …)."""
+        return cls(question, text, passages=passages, abstained=True, backend=backend,
+                   sentences=[AnswerSentence(text, [], None if support is None else round(support, 3), None)], **kw)
+
     def to_dict(self) -> dict:
         return {
             "question": self.question,

@@ -46,6 +46,7 @@ class Verified:
     invalid_markers: int
     repointed: int = 0  # markers moved to the passage that supports the sentence
     dropped: list[str] = field(default_factory=list)  # sentences with no claim
+    checks: list[Check] = field(default_factory=list)  # one per sentence: how it fared (what repair reads)
 
 
 _PERSON = re.compile(r"\b(he|him|his|she|her|them)\b", re.I)
@@ -63,6 +64,13 @@ class Check:
     echo: bool = False  # it says nothing the question did not: no answer
     reworded: list[str] = field(default_factory=list)  # its words the passages never use (not a fault)
     unbound: bool = False  # its answer and the question's words it repeats are in no one passage sentence
+    uncited: bool = False  # it cited nothing and no passage supports it (the rest: against the nearest one)
+
+    @property
+    def contradicted(self) -> bool:
+        """It states what its passage lacks (a name, figure, date), a speaker the passage does not name, or
+        nothing beyond the question, or cites nothing that supports it: worse than merely weak support."""
+        return bool(self.missing or self.attribution or self.echo or self.uncited)
 
     def wording(self) -> list[str]:
         """Where its wording departs from its sources (not a fault: a reason to prefer the source's words)."""
@@ -72,7 +80,8 @@ class Check:
         return out
 
     def issues(self, threshold: float) -> list[str]:
-        out = [f"not in the cited passage: {m}" for m in self.missing]
+        out = ["cites no passage, and none supports it"] if self.uncited else []
+        out += [f"not in the cited passage: {m}" for m in self.missing]
         if self.echo:
             out.append("it says nothing the question did not")
         if self.attribution:
@@ -234,10 +243,12 @@ class Verifier:
                      self.reworded(sentence, cited, question, known) if wording else [],
                      wording and bool(asked_q) and not self.bound(sentence, cited, asked_q))
 
-    def trim(self, sentence: str, cited: list[Passage], question: str | None = None) -> str | None:
+    def trim(self, sentence: str, cited: list[Passage], question: str | None = None,
+             check: Check | None = None) -> str | None:
         """The sentence without the part that states what its passages lack ("…, with 10 nominations in
-        total", "… to its 221.6 million subscribers"), when what remains is supported; else None."""
-        c = self.check(sentence, cited, question, wording=False)
+        total", "… to its 221.6 million subscribers"), when what remains is supported; else None.
+        ``check``: the sentence's check against ``cited`` when it has been made already."""
+        c = check or self.check(sentence, cited, question, wording=False)
         if c.attribution or not c.missing:
             return None
         body = sentence.strip().rstrip(".!?")
@@ -375,6 +386,7 @@ class Verifier:
     def verify(self, text: str, passages: list[Passage], question: str | None = None) -> Verified:
         invalid = 0
         out_sentences: list[AnswerSentence] = []
+        checks: list[Check] = []
         citations: dict[int, Citation] = {}
         dropped: list[str] = []
 
@@ -405,11 +417,10 @@ class Verifier:
                 best = self.best_passage(body, passages, question)
                 if best[0] < self.threshold:
                     near = self.nearest(body, passages)
-                    issues = ["cites no passage, and none supports it"]
-                    if near:
-                        issues += [i for i in self.check(body, [passages[near - 1]], question, wording=False).issues(self.threshold)
-                                   if not i.startswith("the cited passage does not")]
-                    out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False, issues))
+                    c = self.check(body, [passages[near - 1]], question, wording=False) if near else Check(best[0], None)
+                    c.uncited = True
+                    out_sentences.append(AnswerSentence(s, [], round(best[0], 3), False, c.issues(self.threshold)))
+                    checks.append(c)
                     rebuilt.append(s)
                     continue
                 cites = [best[1]]
@@ -428,6 +439,7 @@ class Verifier:
             ok = self.supported(c)
             out_sentences.append(AnswerSentence(s, cites, round(c.score, 3), ok, [] if ok else c.issues(self.threshold),
                                                 c.wording()))
+            checks.append(c)
             rebuilt.append(s)
             for n in cites:
                 if n not in citations:
@@ -440,7 +452,7 @@ class Verifier:
                     start, end = p.file_span(qa, qb)
                     citations[n] = Citation(n, p.file, p.title, start, end, p.text[qa:qb])
         return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid,
-                        repointed, dropped)
+                        repointed, dropped, checks)
 
 
 _FRAGMENT = re.compile(r"^(this|that|it|these|those)( (is|was|are|were))?\W*$|"
