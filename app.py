@@ -84,7 +84,7 @@ def md_esc(text: object) -> str:
 
 def _marker_text(text: str, cites: list[int]) -> str:
     """A sentence with its [n] markers (the markers are put back after escaping the words)."""
-    body = re.sub(r"\s*\[\d+\]", "", text).strip()
+    body = MARKER.sub("", text).strip()
     return md_esc(body) + "".join(f" \\[{n}\\]" for n in cites)
 
 

@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from .answer import Candidate, ExtractiveAnswerer, evidence_support
-from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Generator, Passage
+from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
 from .verify import Check, Verified, Verifier
@@ -445,7 +445,7 @@ class GenerativeAnswerer:
                 continue
             trimmed = self.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], question, c) if s.cites[0] else None
             if trimmed:
-                trimmed = _cite(trimmed, s.cites)
+                trimmed = cite(trimmed, s.cites)
                 kept.append(trimmed)
                 repairs.append({"kind": "trimmed", "before": s.text, "after": trimmed, "why": s.issues})
                 continue
@@ -535,7 +535,7 @@ class GenerativeAnswerer:
                 sims = embs[1:] @ embs[0]
                 cited = {n - 1 for n in s.cites}  # the passage the sentence cited, on a tie
                 pi, text = max(zip(cands, sims), key=lambda x: (round(float(x[1]), 2), x[0][0] in cited))[0]
-                return _cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
+                return cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
         return None
 
     def _fix_speaker(self, body: str, s: AnswerSentence, c: Check, question: str, ev: Evidence) -> str | None:
@@ -551,7 +551,7 @@ class GenerativeAnswerer:
         c2 = self.verifier.check(fixed, cited, question, wording=False)
         if not self.verifier.supported(c2):
             return None
-        return _cite(fixed, s.cites)
+        return cite(fixed, s.cites)
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:
@@ -562,9 +562,3 @@ def _holds(text: str, answer: list[Fact]) -> bool:
 
 # a sentence ends with a stop (perhaps inside a closing quote); a headline does not
 _SENTENCE = re.compile(r"[.!?][\"'”’)]*$")
-
-
-def _cite(sentence: str, cites: list[int]) -> str:
-    """The sentence with its markers before the full stop."""
-    marks = "".join(f" [{n}]" for n in cites)
-    return re.sub(r"([.!?]*)$", lambda m: f"{marks}{m.group(1)}", sentence.strip(), count=1)

@@ -18,6 +18,12 @@ ABSTAIN_TEXT = "The articles don't say."
 # a citation marker, "[2]" or "[1, 3]", with the space before it
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
+
+def cite(sentence: str, cites: list[int]) -> str:
+    """The sentence with these markers (and no others) before its closing stop: "… said [1]."."""
+    marks = "".join(f" [{n}]" for n in cites)
+    return re.sub(r"([.!?]*)$", lambda m: f"{marks}{m.group(1)}", MARKER.sub("", sentence).strip(), count=1)
+
 Backend = Literal["auto", "local", "server", "extractive"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
 

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 from .embedding import Embedder
 from .facts import (TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures,
                     names, passage_referent, passage_speaker, qualifiers, same_person)
-from .schema import MARKER, AnswerSentence, Citation, Passage
+from .schema import MARKER, AnswerSentence, Citation, Passage, cite
 from .text import sentence_spans, terms
 
 _META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said|evident)\b|"
@@ -397,9 +397,6 @@ class Verifier:
             invalid += len(ns) - len(good)
             return "".join(f" [{n}]" for n in dict.fromkeys(good))
 
-        def cite(s: str, n: int) -> str:
-            return re.sub(r"([.!?]*)$", lambda m: f" [{n}]{m.group(1)}", MARKER.sub("", s).strip(), count=1)
-
         clean = MARKER.sub(keep_valid, text).strip()
         # "… end. [1] Next" -> "… end [1]. Next": a marker after the full stop belongs to that sentence
         clean = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", clean)
@@ -424,7 +421,7 @@ class Verifier:
                     rebuilt.append(s)
                     continue
                 cites = [best[1]]
-                s = cite(s, best[1])
+                s = cite(s, [best[1]])
             cited = [passages[n - 1] for n in cites]
             c = self.check(body, cited, question)
             if not self.supported(c) and len(passages) > 1:
@@ -433,7 +430,7 @@ class Verifier:
                 if best[0] >= self.threshold and best[1] not in cites:
                     repointed += 1
                     cites = [best[1]]
-                    s = cite(s, best[1])
+                    s = cite(s, [best[1]])
                     cited = [passages[best[1] - 1]]
                     c = self.check(body, cited, question)
             ok = self.supported(c)

@@ -318,3 +318,16 @@ def test_an_answer_stitched_from_two_sentences_is_unbound(embedder):
                            "between them was at the core of Trump's first impeachment trial.")
     assert v.bound("The content of a phone conversation between Zelenskyy and Trump was at the core of Trump's "
                    "first impeachment trial.", [call], "What was at the core of Trump's first impeachment trial?")
+
+
+@pytest.mark.parametrize("sentence,cites,out", [
+    ("He said so.", [1], "He said so [1]."),
+    ("Done [3].", [2], "Done [2]."),  # a marker it had is replaced, not kept
+    ("No stop", [1, 2], "No stop [1] [2]"),
+    ("Really?!", [4], "Really [4]?!"),
+    ("  Spaced [1, 2] out.  ", [], "Spaced out."),
+])
+def test_cite_puts_markers_before_the_stop(sentence, cites, out):
+    from qa.schema import cite
+
+    assert cite(sentence, cites) == out
