@@ -17,6 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterator
 
 from qa.corpus import SUPPORTED_SUFFIXES
@@ -402,11 +403,69 @@ class Handlers:
 
 # -- the app ---------------------------------------------------------------------------------
 def build(engine):
-    """The Gradio Blocks over an engine (which must already be synced): components wired to :class:`Handlers`."""
+    """The Gradio Blocks over an engine (which must already be synced): the layout, wired to :class:`Handlers`."""
     import gradio as gr
 
     h = Handlers(engine)
-    settings = engine.settings
+    have_seeds = any(a["file"] in SEED_EXAMPLES for a in engine.status()["articles"])
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        ui = _layout(engine.settings, have_seeds)
+        _wire(demo, ui, h)
+        gr.api(h.api_ask, api_name="ask")
+    return demo
+
+
+def _layout(settings, have_seeds: bool) -> SimpleNamespace:
+    """The components: the conversation on the left; sources, settings and articles in tabs on the right."""
+    import gradio as gr
+
+    ui = SimpleNamespace()
+    gr.Markdown(f"## {TITLE}\nAsk about the articles in the corpus. Answers cite numbered passages; "
+                "open a source to read the whole article with the cited span highlighted.")
+    ui.turns = gr.State([])
+    ui.spans = gr.State({})
+    with gr.Row():
+        with gr.Column(scale=3):
+            ui.chat = gr.Chatbot(elem_id="chat", label="Conversation", height=520, sanitize_html=True,
+                                 render_markdown=True, feedback_options=None, buttons=["copy"],
+                                 placeholder="Ask a question about the articles.")
+            with gr.Row():
+                ui.question = gr.Textbox(elem_id="question", show_label=False, scale=5, lines=1, max_lines=4,
+                                         placeholder="Ask a question (follow-ups use the conversation)",
+                                         max_length=settings.max_question_chars)
+                ui.ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
+                ui.clear = gr.Button("Clear chat", elem_id="clear", scale=1)
+            if have_seeds:
+                gr.Examples(list(SEED_EXAMPLES.values()) + [SEED_FOLLOW_UP], inputs=[ui.question],
+                            label="Example questions")
+        with gr.Column(scale=2):
+            with gr.Tab("Sources", elem_id="tab-sources"):
+                ui.sources = gr.HTML(sources_html(None), elem_id="sources")
+                ui.pick = gr.Radio([], label="Open a source", elem_id="open-source")
+                ui.article = gr.HTML("", elem_id="article")
+            with gr.Tab("Settings", elem_id="tab-settings"):
+                ui.backend = gr.Radio(BACKENDS, value=settings.backend, label="Answer backend", elem_id="backend")
+                ui.k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)",
+                                 elem_id="top-k")
+            with gr.Tab("Articles", elem_id="tab-articles"):
+                ui.status = gr.HTML("", elem_id="index-status")
+                ui.files = gr.File(label="Add articles (.txt, .md, .html)", file_count="multiple",
+                                   file_types=UPLOAD_TYPES, elem_id="upload")
+                ui.replace = gr.Checkbox(False, label="Replace an article that has the same file name",
+                                         elem_id="replace")
+                ui.upload_msg = gr.Markdown("", elem_id="upload-result")
+                with gr.Row():
+                    ui.to_remove = gr.Dropdown([], label="Remove an article from the index", elem_id="remove-file",
+                                               scale=3)
+                    ui.remove = gr.Button("Remove", elem_id="remove", variant="stop", scale=1)
+                ui.remove_msg = gr.Markdown("", elem_id="remove-result")
+    return ui
+
+
+def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
+    """The components' events, through thin adapters from :class:`Handlers`' plain values to Gradio's
+    updates (``None`` there is ``gr.skip()`` here). Index changes run one at a time."""
+    import gradio as gr
 
     def shown(v: ChatView) -> tuple:
         keep = gr.skip()
@@ -437,64 +496,19 @@ def build(engine):
         msg, html_, names = h.remove(file)
         return msg, html_, gr.update(choices=names, value=None)
 
-    examples = [q for f, q in SEED_EXAMPLES.items()]
-    have_seeds = any(a["file"] in SEED_EXAMPLES for a in engine.status()["articles"])
-
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"## {TITLE}\nAsk about the articles in the corpus. Answers cite numbered passages; "
-                    "open a source to read the whole article with the cited span highlighted.")
-        turns = gr.State([])
-        spans = gr.State({})
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(elem_id="chat", label="Conversation", height=520, sanitize_html=True,
-                                  render_markdown=True, feedback_options=None, buttons=["copy"],
-                                  placeholder="Ask a question about the articles.")
-                with gr.Row():
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=5, lines=1, max_lines=4,
-                                          placeholder="Ask a question (follow-ups use the conversation)",
-                                          max_length=settings.max_question_chars)
-                    ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
-                    clear_btn = gr.Button("Clear chat", elem_id="clear", scale=1)
-                if have_seeds:
-                    gr.Examples(examples + [SEED_FOLLOW_UP], inputs=[question], label="Example questions")
-            with gr.Column(scale=2):
-                with gr.Tab("Sources", elem_id="tab-sources"):
-                    sources = gr.HTML(sources_html(None), elem_id="sources")
-                    pick = gr.Radio([], label="Open a source", elem_id="open-source")
-                    article = gr.HTML("", elem_id="article")
-                with gr.Tab("Settings", elem_id="tab-settings"):
-                    backend = gr.Radio(BACKENDS, value=settings.backend, label="Answer backend", elem_id="backend")
-                    k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)",
-                                  elem_id="top-k")
-                with gr.Tab("Articles", elem_id="tab-articles"):
-                    status = gr.HTML("", elem_id="index-status")
-                    files = gr.File(label="Add articles (.txt, .md, .html)", file_count="multiple",
-                                    file_types=UPLOAD_TYPES, elem_id="upload")
-                    replace = gr.Checkbox(False, label="Replace an article that has the same file name",
-                                          elem_id="replace")
-                    upload_msg = gr.Markdown("", elem_id="upload-result")
-                    with gr.Row():
-                        to_remove = gr.Dropdown([], label="Remove an article from the index", elem_id="remove-file",
-                                                scale=3)
-                        remove_btn = gr.Button("Remove", elem_id="remove", variant="stop", scale=1)
-                    remove_msg = gr.Markdown("", elem_id="remove-result")
-
-        outs = [chat, question, sources, pick, article, turns, spans]
-        ins = [question, chat, turns, backend, k]
-        question.submit(respond, ins, outs, api_visibility="private")
-        ask_btn.click(respond, ins, outs, api_visibility="private")
-        clear_btn.click(clear, None, outs, api_visibility="private", queue=False)
-        chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
-        pick.change(open_source, [pick, spans], [article], api_visibility="private").then(
-            None, js=SCROLL_TO_MARK)
-        files.upload(upload, [files, replace], [upload_msg, status, to_remove, files], api_visibility="private",
-                     concurrency_limit=1, concurrency_id="index")
-        remove_btn.click(remove, [to_remove], [remove_msg, status, to_remove], api_visibility="private",
-                         concurrency_limit=1, concurrency_id="index")
-        demo.load(index_view, None, [status, to_remove], api_visibility="private")
-        gr.api(h.api_ask, api_name="ask")
-    return demo
+    outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans]
+    ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k]
+    ui.question.submit(respond, ins, outs, api_visibility="private")
+    ui.ask.click(respond, ins, outs, api_visibility="private")
+    ui.clear.click(clear, None, outs, api_visibility="private", queue=False)
+    ui.chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
+    ui.pick.change(open_source, [ui.pick, ui.spans], [ui.article], api_visibility="private").then(
+        None, js=SCROLL_TO_MARK)
+    ui.files.upload(upload, [ui.files, ui.replace], [ui.upload_msg, ui.status, ui.to_remove, ui.files],
+                    api_visibility="private", concurrency_limit=1, concurrency_id="index")
+    ui.remove.click(remove, [ui.to_remove], [ui.remove_msg, ui.status, ui.to_remove], api_visibility="private",
+                    concurrency_limit=1, concurrency_id="index")
+    demo.load(index_view, None, [ui.status, ui.to_remove], api_visibility="private")
 
 
 def theme():
