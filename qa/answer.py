@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
@@ -18,33 +18,10 @@ import numpy as np
 from .embedding import Embedder
 from .facts import is_who_said, passage_speaker
 from .retrieve import LexicalIndex
-from .schema import ABSTAIN_TEXT, Answer, AnswerSentence, Citation, Event, Generator, Passage  # noqa: F401 (re-exported)
+from .schema import (  # noqa: F401 (re-exported)
+    ABSTAIN_TEXT, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
+)
 from .text import numbers, sentence_spans, terms, words
-
-@dataclass
-class Candidate:
-    """A sentence of a retrieved passage, scored as an answer to the question (``ExtractiveAnswerer.score``).
-
-    ``passage`` is its passage's index (0-based, its rank); ``a``/``b`` its span in the passage's text;
-    ``prev`` the span of the sentence before it. ``lex``: the IDF-weighted share of the question's terms
-    it holds; ``rank``: 1/(1+passage rank); ``novel``/``typed``: what it brings beyond the question and
-    whether that fits the kind of answer asked for; ``sem``: its embedding similarity to the question;
-    ``support`` (how well it matches: what abstention compares) and ``score`` (what ranks it) mix them.
-    """
-
-    passage: int
-    a: int
-    b: int
-    text: str
-    lex: float
-    rank: float
-    novel: float
-    typed: float
-    prev: tuple[int, int] | None = None
-    sem: float = 0.0
-    support: float = 0.0
-    score: float = 0.0
-
 
 def evidence_support(ranked: list[Candidate]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""
@@ -186,15 +163,31 @@ class ExtractiveAnswerer:
                budget: int | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
-        best = ranked[0].score if ranked else 0.0
         support = evidence_support(ranked)
         if not ranked or support < self.threshold:
             yield ABSTAIN_TEXT
             yield Answer.declining(question, self.name, passages, support,
                                    timings={"answer_ms": (time.perf_counter() - t0) * 1000})
             return
-        chosen = [ranked[0]]
+        chosen = self._choose(ranked, passages)
+        sentences = [AnswerSentence(f"{c.text} [{c.passage + 1}]", [c.passage + 1], round(c.support, 3), True)
+                     for c in chosen]
+        lead = self._speaker_lead(question, ranked[0], passages)
+        if lead:
+            sentences.insert(0, lead)
+        text = ""
+        for i, s in enumerate(sentences):
+            chunk = s.text if i == 0 else " " + s.text
+            text += chunk
+            yield chunk
+        yield Answer(question, text, _quotes(chosen, passages), passages, sentences, False, self.name,
+                     timings={"answer_ms": (time.perf_counter() - t0) * 1000})
+
+    def _choose(self, ranked: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        """The best sentence, with the one before it when it leans on it ("…," he said) and more that score
+        close to it (up to ``max_sentences``), in document order when they come from one passage."""
         top = ranked[0]
+        chosen = [top]
         if top.prev and _ATTRIBUTION.search(top.text) and not top.typed:
             # "…," he said: the sentence before says who
             a, b = top.prev
@@ -202,40 +195,30 @@ class ExtractiveAnswerer:
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if c.score >= 0.9 * best and c.support >= self.threshold and all(c.text != x.text for x in chosen):
+            if c.score >= 0.9 * top.score and c.support >= self.threshold and all(c.text != x.text for x in chosen):
                 chosen.append(c)
-        # read in document order when both come from one passage
         chosen.sort(key=lambda c: (c.passage, c.a) if len({x.passage for x in chosen}) == 1 else 0)
-        lead = None
-        if is_who_said(question) and _holds_quote(question, top.text):
-            # "who said …?" is answered with the speaker's name, resolved through the neighbouring sentences
-            who = passage_speaker(passages[top.passage], ranked[0].a, ranked[0].b, self.article_text)
-            if who:
-                lead = f"It was {who} [{top.passage + 1}]."
-        # one citation per cited passage, quoting from its first to its last chosen sentence
-        bounds: dict[int, tuple[int, int]] = {}
-        for c in chosen:
-            a, b = bounds.get(c.passage, (c.a, c.b))
-            bounds[c.passage] = (min(a, c.a), max(b, c.b))
-        citations: dict[int, Citation] = {}
-        for i, (a, b) in bounds.items():
-            p = passages[i]
-            start, end = p.file_span(a, b)
-            citations[i + 1] = Citation(i + 1, p.file, p.title, start, end, p.text[a:b])
-        sentences = []
-        pieces = []
-        for c in chosen:
-            n = c.passage + 1
-            piece = f"{c.text} [{n}]"
-            pieces.append(piece)
-            sentences.append(AnswerSentence(piece, [n], round(c.support, 3), True))
-        if lead:
-            pieces.insert(0, lead)
-            sentences.insert(0, AnswerSentence(lead, [top.passage + 1], round(top.support, 3), True))
-        text = ""
-        for i, piece in enumerate(pieces):
-            chunk = piece if i == 0 else " " + piece
-            text += chunk
-            yield chunk
-        yield Answer(question, text, list(citations.values()), passages, sentences, False, self.name,
-                     timings={"answer_ms": (time.perf_counter() - t0) * 1000})
+        return chosen
+
+    def _speaker_lead(self, question: str, top: Candidate, passages: list[Passage]) -> AnswerSentence | None:
+        """"Who said …?" is answered with the speaker's name, resolved through the neighbouring sentences."""
+        if not (is_who_said(question) and _holds_quote(question, top.text)):
+            return None
+        who = passage_speaker(passages[top.passage], top.a, top.b, self.article_text)
+        if not who:
+            return None
+        return AnswerSentence(f"It was {who} [{top.passage + 1}].", [top.passage + 1], round(top.support, 3), True)
+
+
+def _quotes(chosen: list[Candidate], passages: list[Passage]) -> list[Citation]:
+    """One citation per cited passage, quoting from its first to its last chosen sentence."""
+    bounds: dict[int, tuple[int, int]] = {}
+    for c in chosen:
+        a, b = bounds.get(c.passage, (c.a, c.b))
+        bounds[c.passage] = (min(a, c.a), max(b, c.b))
+    citations = []
+    for i, (a, b) in bounds.items():
+        p = passages[i]
+        start, end = p.file_span(a, b)
+        citations.append(Citation(i + 1, p.file, p.title, start, end, p.text[a:b]))
+    return citations

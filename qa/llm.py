@@ -22,8 +22,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import Candidate, ExtractiveAnswerer, evidence_support
-from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Event, Generator, Passage, cite
+from .answer import ExtractiveAnswerer, evidence_support
+from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
 from .facts import Fact, Source, facts, same_person
 from .verify import Check, Verified, Verifier

@@ -1,5 +1,6 @@
-"""The types and constants every stage and shell shares: what a passage, a citation, an answer sentence
-and an answer are, the abstention text, the citation marker, the backend names.
+"""The types and constants every stage and shell shares: what a passage, a scored candidate sentence, a
+citation, an answer sentence and an answer are, what a generator (LLM) is, the abstention text, the
+citation marker, the backend names.
 
 A leaf module (standard library and ``qa.corpus``'s span map only), so the verifier, the LLM path and
 the shells need not import retrieval or answering for a dataclass, and ``app.py`` can import it at once.
@@ -56,6 +57,31 @@ class Passage:
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
                                               "bm25", "dense_rank", "bm25_rank", "also_in")}
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, scored as an answer to the question (``ExtractiveAnswerer.score``).
+
+    ``passage`` is its passage's index (0-based, its rank); ``a``/``b`` its span in the passage's text;
+    ``prev`` the span of the sentence before it. ``lex``: the IDF-weighted share of the question's terms
+    it holds; ``rank``: 1/(1+passage rank); ``novel``/``typed``: what it brings beyond the question and
+    whether that fits the kind of answer asked for; ``sem``: its embedding similarity to the question;
+    ``support`` (how well it matches: what abstention compares) and ``score`` (what ranks it) mix them.
+    """
+
+    passage: int
+    a: int
+    b: int
+    text: str
+    lex: float
+    rank: float
+    novel: float
+    typed: float
+    prev: tuple[int, int] | None = None
+    sem: float = 0.0
+    support: float = 0.0
+    score: float = 0.0
 
 
 @dataclass
