@@ -408,73 +408,26 @@ class GenerativeAnswerer:
         listed (kind, before, after, why)."""
         if all(s.supported and not s.wording for s in v.sentences):
             return v, []
-        kept: list[str] = []
-        repairs: list[dict] = []
-        replacement: list[AnswerSentence] | None = None
         assert len(v.checks) == len(v.sentences), "repair reads each sentence's check"
+        r = _Repair(self, question, ev, qemb)
         for s, c in zip(v.sentences, v.checks):
             body = MARKER.sub("", s.text).strip()
-            if s.supported and s.wording and s.cites:
-                # worded unlike its source: its source's own sentence with the same answer (the answer as
-                # written, and every word of the sentence its cited passages have), so that no word is put
-                # in a source's mouth; one whose answer and claim no single source sentence holds together
-                # is rewritten from the evidence (the sentences that best answer the question) when that keeps
-                # its answer; else it stays as it is
-                # when unbound, a sentence with its answer's words lacks its claim
-                swap = None if c.unbound else self._quote(body, s, question, ev, exact=True)
-                kind = "worded"
-                if c.unbound:
-                    if replacement is None:
-                        replacement = self._best_sentences(question, ev, qemb)
-                    new = [r.text for r in replacement if r.text not in kept]
-                    if new and self._keeps_answer(" ".join(new), body, question, ev):
-                        swap, kind, replacement = " ".join(new), "rewritten", []
-                if swap and swap not in kept and MARKER.sub("", swap).strip() != body:
-                    kept.append(swap)
-                    repairs.append({"kind": kind, "before": s.text, "after": swap, "why": s.wording})
-                    continue
+            if s.supported and s.wording and s.cites and r.reword(s, c, body):
+                continue
             if s.supported:
-                kept.append(s.text)
-                continue
-            if not s.cites:  # mended against the passage it is most like (which it was checked against), then cited to it
-                s = AnswerSentence(s.text, [self.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
-            fixed = self._fix_speaker(body, s, c, question, ev) if s.cites[0] else None
-            if fixed:
-                kept.append(fixed)
-                repairs.append({"kind": "attribution", "before": s.text, "after": fixed, "why": s.issues})
-                continue
-            trimmed = self.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], question, c) if s.cites[0] else None
-            if trimmed:
-                trimmed = cite(trimmed, s.cites)
-                kept.append(trimmed)
-                repairs.append({"kind": "trimmed", "before": s.text, "after": trimmed, "why": s.issues})
-                continue
-            quoted = self._quote(body, s, question, ev) if s.cites[0] else None
-            if quoted and quoted not in kept:
-                kept.append(quoted)
-                repairs.append({"kind": "quoted", "before": s.text, "after": quoted, "why": s.issues})
-                continue
-            if replacement is None:
-                replacement = self._best_sentences(question, ev, qemb)
-            new = [r.text for r in replacement if r.text not in kept]
-            if new:
-                kept.extend(new)
-                repairs.append({"kind": "rewritten", "before": s.text, "after": " ".join(new), "why": s.issues})
-                replacement = []  # the best sentences are used once
-            elif c.contradicted:
-                repairs.append({"kind": "removed", "before": s.text, "after": None, "why": s.issues})
+                r.kept.append(s.text)
             else:
-                kept.append(s.text)  # doubtful, not contradicted: shown with its warning
-        if not repairs:
+                r.mend(s, c, body)
+        if not r.repairs:
             return v, []
-        for r in repairs:
-            log.info("repair %s: %r -> %r (%s)", r["kind"], r["before"], r["after"], "; ".join(r["why"] or []))
-        text = " ".join(kept)
+        for x in r.repairs:
+            log.info("repair %s: %r -> %r (%s)", x["kind"], x["before"], x["after"], "; ".join(x["why"] or []))
+        text = " ".join(r.kept)
         if not text:
-            return Verified("", [], [], v.invalid_markers, v.repointed, v.dropped), repairs
+            return Verified("", [], [], v.invalid_markers, v.repointed, v.dropped), r.repairs
         v2 = self.verifier.verify(text, ev.passages, question)
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
-        return v2, repairs
+        return v2, r.repairs
 
     def _best_sentences(self, question: str, ev: Evidence, qemb) -> list[AnswerSentence]:
         """The evidence sentences that best answer the question, cited, as the extractive backend chooses
@@ -552,6 +505,73 @@ class GenerativeAnswerer:
         if not self.verifier.supported(c2):
             return None
         return cite(fixed, s.cites)
+
+
+class _Repair:
+    """One answer's repair under way: the sentences kept so far, the changes made, and the evidence's best
+    sentences (used once, for the first sentence that needs them)."""
+
+    def __init__(self, answerer: GenerativeAnswerer, question: str, ev: Evidence, qemb):
+        self.a, self.question, self.ev, self.qemb = answerer, question, ev, qemb
+        self.kept: list[str] = []
+        self.repairs: list[dict] = []
+        self._best: list[AnswerSentence] | None = None
+
+    def _change(self, kind: str, s: AnswerSentence, after: str | None, why: list[str], shown: str | None = None) -> None:
+        """``after`` is kept in place of ``s`` (None: removed); the change lists ``shown`` (default ``after``)."""
+        if after is not None:
+            self.kept.append(after)
+        self.repairs.append({"kind": kind, "before": s.text, "after": shown or after, "why": why})
+
+    def _rewrite(self) -> list[str]:
+        """The evidence's best sentences not already kept (once: afterwards, none)."""
+        if self._best is None:
+            self._best = self.a._best_sentences(self.question, self.ev, self.qemb)
+        return [x.text for x in self._best if x.text not in self.kept]
+
+    def reword(self, s: AnswerSentence, c: Check, body: str) -> bool:
+        """A supported sentence worded unlike its source: its source's own sentence with the same answer
+        (the answer as written, and every word of the sentence its cited passages have), so that no word is
+        put in a source's mouth. One whose answer and claim no single source sentence holds together
+        (``unbound``: a sentence with its answer's words lacks its claim) is rewritten from the evidence
+        when that keeps its answer. False when neither works: the sentence stays as it is."""
+        if not c.unbound:
+            swap, kind = self.a._quote(body, s, self.question, self.ev, exact=True), "worded"
+        else:
+            new = self._rewrite()
+            swap, kind = None, "rewritten"
+            if new and self.a._keeps_answer(" ".join(new), body, self.question, self.ev):
+                swap, self._best = " ".join(new), []
+        if not swap or swap in self.kept or MARKER.sub("", swap).strip() == body:
+            return False
+        self._change(kind, s, swap, s.wording)
+        return True
+
+    def mend(self, s: AnswerSentence, c: Check, body: str) -> None:
+        """An unsupported sentence, in order of preference: its speaker corrected, the unsupported part
+        dropped, a source sentence with its answer, the evidence's best sentences; else removed when it
+        states what its passage lacks or contradicts, kept (flagged) when it is merely doubtful."""
+        a, ev = self.a, self.ev
+        if not s.cites:  # mended against the passage it is most like (which it was checked against), then cited to it
+            s = AnswerSentence(s.text, [a.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
+        if s.cites[0]:
+            fixed = a._fix_speaker(body, s, c, self.question, ev)
+            if fixed:
+                return self._change("attribution", s, fixed, s.issues)
+            trimmed = a.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], self.question, c)
+            if trimmed:
+                return self._change("trimmed", s, cite(trimmed, s.cites), s.issues)
+            quoted = a._quote(body, s, self.question, ev)
+            if quoted and quoted not in self.kept:
+                return self._change("quoted", s, quoted, s.issues)
+        new = self._rewrite()
+        if new:
+            self._best = []
+            self.kept.extend(new[:-1])  # each kept on its own, so a later sentence is not kept twice
+            return self._change("rewritten", s, new[-1], s.issues, shown=" ".join(new))
+        if c.contradicted:
+            return self._change("removed", s, None, s.issues)
+        self.kept.append(s.text)  # doubtful, not contradicted: shown with its warning
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:
