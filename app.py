@@ -185,7 +185,7 @@ def sources_html(a: dict | None) -> str:
                 if (a.get("premise") or {}).get("absent") else "Cited passages")
     elif a.get("passages"):
         items = [(p["n"], p["file"], p["title"], p["text"]) for p in a["passages"]]
-        head = "The articles don't say. Closest passages (not an answer)" if a.get("abstained") else "Passages"
+        head = f"{ABSTAIN_TEXT} Closest passages (not an answer)" if a.get("abstained") else "Passages"
     else:
         return '<div class="qa-empty">No sources for this answer.</div>'
     cards = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .schema import MARKER
+from .schema import ABSTAIN_TEXT, MARKER
 from .text import STOPWORDS, sentence_spans, words
 
 _FOLLOW_UP = re.compile(
@@ -77,7 +77,7 @@ def condense(question: str, history: list[Turn]) -> str:
         carried += [w for w in words(last.question) if w not in STOPWORDS and len(w) > 2]
     answer = MARKER.sub("", last.answer)
     spans = sentence_spans(answer)
-    if spans and not answer.startswith("The articles don't say"):
+    if spans and not answer.startswith(ABSTAIN_TEXT.rstrip(".")):
         carried += entities(answer[spans[0][0]:spans[0][1]])[:3]
     return _join(question, carried)
 
