@@ -203,14 +203,9 @@ class HybridRetriever:
         dense = self._dense(qemb, n)
         t2 = time.perf_counter()
         lex = self.lexical
-        lexical = self._bm25(lex, question, n)
-        t3 = time.perf_counter()
         cands: dict[str, Passage] = {p.id: p for p in dense}
-        for p in lexical:  # a chunk both lists found keeps its dense fields and gains its BM25 ones
-            if p.id in cands:
-                cands[p.id].bm25, cands[p.id].bm25_rank = p.bm25, p.bm25_rank
-            else:
-                cands[p.id] = p
+        lexical = self._bm25(lex, question, n, cands)
+        t3 = time.perf_counter()
         # reciprocal rank fusion at two levels: the chunk's own ranks, and its article's ranks (its best
         # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to
         # its passages, which keeps a lone matching chunk of an off-topic article from coming first
@@ -248,12 +243,14 @@ class HybridRetriever:
             out.append(p)
         return out
 
-    def _bm25(self, lex: LexicalIndex, question: str, n: int) -> list[Passage]:
-        """The ``n`` chunks BM25 ranks best for the question, with their score and rank."""
+    def _bm25(self, lex: LexicalIndex, question: str, n: int, cands: dict[str, Passage]) -> list[Passage]:
+        """The ``n`` chunks BM25 ranks best for the question, with their score and rank; each is added to
+        ``cands`` (a chunk the dense side found already gains its BM25 fields there)."""
         out = []
         for rank, (i, score) in enumerate(lex.search(question, n)):
-            p = self._passage(lex.ids[i], lex.docs[i], lex.meta[i])
+            p = cands.get(lex.ids[i]) or self._passage(lex.ids[i], lex.docs[i], lex.meta[i])
             p.bm25, p.bm25_rank = score, rank
+            cands[p.id] = p
             out.append(p)
         return out
 
