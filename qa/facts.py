@@ -254,6 +254,20 @@ class Source:
             self._caps = pairs
         return self._caps
 
+    def first_names(self, surname: str) -> set[str]:
+        """The capitalised words the texts put before ``surname`` (normalised), except at a sentence's
+        start, where any word is capitalised ("Following Trump's remarks")."""
+        out: set[str] = set()
+        for t in self.texts:
+            for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
+                before = t[:m.start()].rstrip()
+                if not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n":
+                    continue
+                a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
+                if a and b and b[0] == surname:
+                    out.add(a[-1])
+        return out
+
     def _acronyms(self) -> set[str]:
         """The initials of every run of capitalised words ("Centers for Disease Control" gives "cdc")."""
         if not hasattr(self, "_acr"):
@@ -629,6 +643,22 @@ def claimed_speaker(sentence: str) -> str | None:
         return None
     n = m.group("acc") or m.group("name")
     return _person(n) if n else None
+
+
+def misnamed(f: Fact, article: Source) -> str | None:
+    """The name the article gives a person that a text names with another first name: "Vladimir Zelensky"
+    (a first name borrowed from Vladimir Putin) where the article only ever says "Volodymyr Zelensky". The
+    passage may give the surname alone, so the article is what knows the first name. None when the
+    article pairs the surname with this first name, or with none."""
+    key = [w for w in f.key if w not in TITLES]
+    parts = [w for w in f.text.split() if re.sub(r"[^\w]", "", w).lower() not in TITLES]
+    if f.kind != "name" or len(key) != 2 or len(parts) != 2 \
+            or not all(re.fullmatch(r"[A-Z][a-z'’]+", w) for w in parts):
+        return None  # a first name and a surname, one word each ("Walton-Penner family" is not)
+    firsts = {a for a in article.first_names(key[-1]) if a not in TITLES and a not in _NOT_NAMES and a not in DEMONYMS}
+    if not firsts or key[0] in firsts:
+        return None
+    return f"{sorted(firsts)[0].title()} {f.text.split()[-1]}"
 
 
 def same_person(a: str, b: str) -> bool:

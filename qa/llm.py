@@ -575,9 +575,17 @@ class _Repair:
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:
-    """Whether ``text`` states each of ``answer`` as written (case and spacing aside)."""
-    flat = " ".join(text.lower().split())
-    return all(" ".join(f.text.lower().split()) in flat for f in answer)
+    """Whether ``text`` states each of ``answer`` as written (case, spacing and the typography of quotes,
+    apostrophes and dashes aside: "Ukraine's" is "Ukraine’s")."""
+    flat = _plain(text)
+    return all(_plain(f.text) in flat for f in answer)
+
+
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.translate(_TYPOGRAPHY).lower().split())
 
 
 # a sentence ends with a stop (perhaps inside a closing quote); a headline does not

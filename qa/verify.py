@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from .embedding import Embedder
-from .facts import (TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misplaced_figures,
-                    names, passage_referent, passage_speaker, qualifiers, same_person)
+from .facts import (DEMONYMS, TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misnamed,
+                    misplaced_figures, names, passage_referent, passage_speaker, qualifiers, same_person)
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
 from .text import sentence_spans, terms
 
@@ -143,6 +143,7 @@ class Verifier:
         self.threshold = threshold
         # the clean text of an article by file, to read a passage's neighbouring sentences (who "he" is)
         self.article_text = article_text
+        self._article_sources: dict[tuple[str, ...], Source] = {}  # the cited articles, read once per set
 
     def _support(self, sentence: str, cited: list[Passage]) -> tuple[float, tuple[int, int, int] | None]:
         """Best support of ``sentence`` by any sentence of the cited passages, and where it is."""
@@ -232,6 +233,11 @@ class Verifier:
             p = cited[where[0]]
             seg = re.sub(r"^([\"“‘']?)(He|She)\b", lambda m: m.group(1) + referent, p.text[where[1]:where[2]], count=1)
             score = max(score, self._support(sentence, [replace(p, text=seg)])[0])
+        arts_src = self._articles(cited)
+        for f in facts(sentence):
+            other = misnamed(f, arts_src) if arts_src and f not in missing else None
+            if other and not (question and Source([question]).has(f)):
+                missing.append(Fact("name", f"{f.text} (the article names {other})", f.key))
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
@@ -242,6 +248,21 @@ class Verifier:
                      bool(asked_q) and echoes_only(_strip(sentence), asked_q),
                      self.reworded(sentence, cited, question, known) if wording else [],
                      wording and bool(asked_q) and not self.bound(sentence, cited, asked_q))
+
+    def _articles(self, cited: list[Passage]) -> Source | None:
+        """The whole articles of the cited passages (with their passages' titles), when they can be read."""
+        if not self.article_text:
+            return None
+        arts = [t for t in dict.fromkeys(self.article_text(p.file) for p in cited if p.file) if t]
+        if not arts:
+            return None
+        key = tuple(arts + [p.title for p in cited])
+        src = self._article_sources.get(key)
+        if src is None:
+            if len(self._article_sources) > 64:
+                self._article_sources.clear()
+            src = self._article_sources[key] = Source(list(key))
+        return src
 
     def trim(self, sentence: str, cited: list[Passage], question: str | None = None,
              check: Check | None = None) -> str | None:
@@ -342,11 +363,14 @@ class Verifier:
         named = {t for f in facts(_strip(sentence)) if f.kind == "name" for t in terms(f.text)}
         for p in cited:
             title = {_lemma(t) for t in terms(p.title)}  # the headline frames each of its sentences
-            for a, b in sentence_spans(p.text):
-                here = title | {_lemma(t) for t in terms(p.text[a:b])}
-                if _PERSON.search(p.text[a:b]):
-                    here |= named
-                if answer <= here and 2 * len(premise & here) >= len(premise):
+            for a, b in [(-1, -1)] + sentence_spans(p.text):
+                text = p.title if a < 0 else p.text[a:b]  # the headline, then each sentence
+                own = {_lemma(t) for t in terms(text)}
+                own |= {DEMONYMS[t] for t in own if t in DEMONYMS}  # "Saudi Arabian officials" name the country
+                if _PERSON.search(text):
+                    own |= named
+                # the answer is what the sentence itself states; the headline may supply the premise
+                if answer <= own and 2 * len(premise & (own | title)) >= len(premise):
                     return True
         return False
 

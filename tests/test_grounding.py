@@ -320,6 +320,51 @@ def test_an_answer_stitched_from_two_sentences_is_unbound(embedder):
                    "first impeachment trial.", [call], "What was at the core of Trump's first impeachment trial?")
 
 
+def test_a_headline_binds_only_what_it_states_itself(embedder):
+    """The answer must be stated by one sentence, the headline counting as one: a headline's "Russia" does not
+    bind "from Russia" to a sentence about Ukraine's minerals; a headline that states the answer does, and
+    "Saudi Arabian officials" name the country."""
+    from types import SimpleNamespace
+
+    from qa.verify import Verifier
+
+    v = Verifier(embedder, 0.48)
+    p = SimpleNamespace(file=None, title="Security guarantees against Russia",
+                        text="“I want to have security of rare earth,” Trump added. “They have great rare earth.”")
+    q = "What did Trump say he wants in terms of security regarding rare earths?"
+    assert not v.bound("Trump wants security of rare earths from Russia [1].", [p], q)
+    assert v.bound("Trump wants security of rare earth [1].", [p], q)
+    toys = SimpleNamespace(file=None, title="Saudi Arabia bans rainbow toys",
+                           text="Officials have cracked down on rainbow-colored toys in shops in Riyadh.")
+    assert v.bound("Saudi Arabia cracked down on rainbow toys [1].", [toys], "Which country cracked down on rainbow toys?")
+    officials = SimpleNamespace(file=None, title="A crackdown",
+                                text="Saudi Arabian officials have cracked down on rainbow-colored toys in Riyadh.")
+    assert v.bound("Saudi Arabia cracked down on rainbow toys [1].", [officials],
+                   "Which country cracked down on rainbow toys?")
+
+
+def test_a_first_name_the_article_gives_someone_else_is_misnamed():
+    from qa.facts import misnamed
+
+    article = Source(["Ukrainian President Volodymyr Zelensky met Russian President Vladimir Putin. "
+                      "Following Trump's remarks, Zelensky spoke. Mr. Zelensky left."])
+    name = lambda text: next(f for f in facts(f"They met {text} today.") if f.kind == "name")
+    assert misnamed(name("Vladimir Zelensky"), article) == "Volodymyr Zelensky"
+    assert misnamed(name("Volodymyr Zelensky"), article) is None
+    assert misnamed(name("Donald Trump"), article) is None  # "Following" starts a sentence: not a first name
+    assert misnamed(name("Vladimir Putin"), article) is None
+    assert misnamed(name("Greg Walton-Penner"), Source(["The Walton-Penner family bought it."])) is None
+
+
+def test_an_answer_as_written_ignores_typography():
+    from qa.facts import Fact
+    from qa.llm import _holds
+
+    zel = Fact("name", "Ukraine's Volodymyr Zelenskyy", ("ukraine", "volodymyr", "zelensky"))
+    assert _holds("Kellogg said Ukraine’s Volodymyr  Zelenskyy would soften.", [zel])
+    assert not _holds("Kellogg said Zelenskyy would soften.", [zel])
+
+
 @pytest.mark.parametrize("sentence,cites,out", [
     ("He said so.", [1], "He said so [1]."),
     ("Done [3].", [2], "Done [2]."),  # a marker it had is replaced, not kept
