@@ -661,6 +661,64 @@ def misnamed(f: Fact, article: Source) -> str | None:
     return f"{sorted(firsts)[0].title()} {f.text.split()[-1]}"
 
 
+# offices and ranks a text may give a person; abbreviations read as the word
+ROLES = {
+    "president": "president", "minister": "minister", "secretary": "secretary", "senator": "senator", "sen": "senator",
+    "governor": "governor", "gov": "governor", "general": "general", "gen": "general", "lieutenant": "lieutenant",
+    "lt": "lieutenant", "colonel": "colonel", "col": "colonel", "admiral": "admiral", "adm": "admiral",
+    "ambassador": "ambassador", "envoy": "envoy", "chancellor": "chancellor", "king": "king", "queen": "queen",
+    "prince": "prince", "pope": "pope", "mayor": "mayor", "judge": "judge", "ceo": "ceo", "speaker": "speaker",
+    "spokesman": "spokesperson", "spokeswoman": "spokesperson", "spokesperson": "spokesperson",
+    "director": "director", "chairman": "chair", "chairwoman": "chair", "commissioner": "commissioner",
+    "premier": "premier",
+}
+_LEAD = re.compile(r"((?:[A-Z][\w’'.\-]*\s+){1,5})$")  # the capitalised words right before a name
+# ", the retired U.S. lieutenant-general who …" (an initial's full stop does not end it)
+_APPOSITIVE = re.compile(r"^,\s+((?:[^,.;:()]|(?<=\b[A-Z])\.){1,90})")
+
+
+def _roles(words: str) -> set[str]:
+    return {ROLES[w] for w in re.findall(r"[a-z]+", words.lower()) if w in ROLES}
+
+
+def roles_given(text: str, name: str) -> set[str]:
+    """The offices ``text`` gives the person named ``name``: in the capitalised words right before the name
+    ("Ukrainian President Volodymyr Zelensky") and in the phrase after it ("Keith Kellogg, Trump's special
+    envoy for Ukraine")."""
+    out: set[str] = set()
+    surname = norm_tokens(name.split()[-1])[-1:]
+    for m in re.finditer(r"\b[A-Z][\w’'\-]+", text):  # the surname in any spelling (Zelensky, Zelenskyy)
+        if norm_tokens(m.group())[:1] != surname:
+            continue
+        lead = _LEAD.search(text[max(0, m.start() - 80):m.start()])
+        if lead:
+            out |= _roles(lead.group(1))
+        after = _APPOSITIVE.match(text[m.end():])
+        if after:
+            out |= _roles(after.group(1))
+    return out
+
+
+def misroled(sentence: str, f: Fact, article_texts: list[str]) -> str | None:
+    """An office the sentence gives a person that the article never gives them, where it gives them
+    another: "President Alexey Polishchuk" of "Alexey Polishchuk, the Director of the Russian Foreign
+    Ministry's Second CIS Department", "Foreign Minister Volodymyr Zelenskyy" of "President Volodymyr
+    Zelenskyy". The offices the article gives, or None when nothing is amiss."""
+    if f.kind != "name" or len(f.key) < 2:
+        return None
+    at = sentence.find(f.text)
+    lead = _LEAD.search(sentence[max(0, at - 80):at]) if at > 0 else None
+    claimed = _roles(lead.group(1)) if lead else set()
+    if not claimed:
+        return None
+    given: set[str] = set()
+    for t in article_texts:
+        given |= roles_given(t, f.text)
+    if not given or claimed <= given:
+        return None
+    return ", ".join(sorted(given))
+
+
 def same_person(a: str, b: str) -> bool:
     """Two names of one person: the surname (last word) agrees, and first names, when both are given,
     agree too."""

@@ -25,7 +25,7 @@ import numpy as np
 from .answer import ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
-from .facts import Fact, Source, facts, same_person
+from .facts import DEMONYMS, TITLES, Fact, Source, facts, same_person
 from .verify import Check, Verified, Verifier
 
 log = logging.getLogger(__name__)
@@ -500,7 +500,7 @@ class GenerativeAnswerer:
         claimed, said = c.attribution
         if any(not same_person(m, claimed) for m in c.missing) or claimed not in body:
             return None
-        fixed = body.replace(claimed, said, 1)
+        fixed = _renamed(body, claimed, said)
         c2 = self.verifier.check(fixed, cited, question, wording=False)
         if not self.verifier.supported(c2):
             return None
@@ -572,6 +572,20 @@ class _Repair:
         if c.contradicted:
             return self._change("removed", s, None, s.issues)
         self.kept.append(s.text)  # doubtful, not contradicted: shown with its warning
+
+
+def _renamed(body: str, claimed: str, said: str) -> str:
+    """``body`` with the person ``claimed`` replaced by ``said``, with the offices and nationality written
+    before the name ("President Donald Trump said" becomes "Alexey Polishchuk said", not "President Alexey
+    Polishchuk said": the office was the wrong person's)."""
+    at = body.find(claimed)
+    head = body[:at]
+    while True:
+        m = re.search(r"([A-Z][\w’'.\-]*)\s+$", head)
+        if not m or re.sub(r"[^\w]", "", m.group(1)).lower() not in TITLES | set(DEMONYMS):
+            break
+        head = head[:m.start()]
+    return head + said + body[at + len(claimed):]
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from .embedding import Embedder
-from .facts import (DEMONYMS, TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misnamed,
+from .facts import (DEMONYMS, TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misnamed, misroled,
                     misplaced_figures, names, passage_referent, passage_speaker, qualifiers, same_person)
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
 from .text import sentence_spans, terms
@@ -235,9 +235,13 @@ class Verifier:
             score = max(score, self._support(sentence, [replace(p, text=seg)])[0])
         arts_src = self._articles(cited)
         for f in facts(sentence):
-            other = misnamed(f, arts_src) if arts_src and f not in missing else None
-            if other and not (question and Source([question]).has(f)):
+            if not arts_src or (question and Source([question]).has(f)):
+                continue  # a name the question gives is the user's premise (the premise check's business)
+            other = misnamed(f, arts_src) if f not in missing else None
+            if other:
                 missing.append(Fact("name", f"{f.text} (the article names {other})", f.key))
+            elif office := misroled(sentence, f, arts_src.texts):
+                missing.append(Fact("name", f"the office it gives {f.text} (the article: {office})", f.key))
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):

@@ -356,6 +356,37 @@ def test_a_first_name_the_article_gives_someone_else_is_misnamed():
     assert misnamed(name("Greg Walton-Penner"), Source(["The Walton-Penner family bought it."])) is None
 
 
+def test_an_office_the_article_gives_someone_else_is_not_grounded():
+    """ "President Alexey Polishchuk" where the article calls him its department's Director; the offices the
+    article gives before a name and in the phrase after it count, in any spelling of the surname."""
+    from qa.facts import misroled, roles_given
+
+    article = ("Alexey Polishchuk, the Director of the Russian Foreign Ministry’s Second CIS Department, spoke. "
+               "Ukrainian President Volodymyr Zelenskyy met Keith Kellogg, the retired U.S. lieutenant-general "
+               "who Trump picked to be his special envoy. Zelensky spoke. President Donald Trump agreed.")
+    name = lambda sentence: next(f for f in facts(sentence) if f.kind == "name")
+    s = "President Alexey Polishchuk said the U.S. was testing positions."
+    assert misroled(s, name(s), [article]) == "director"
+    s = "Lt. Gen. Keith Kellogg said so."
+    assert misroled(s, name(s), [article]) is None  # lieutenant-general: both offices given
+    s = "Foreign Minister Volodymyr Zelenskyy said so."
+    assert misroled(s, name(s), [article]) == "president"
+    s = "President Donald Trump said so."
+    assert misroled(s, name(s), [article]) is None
+    s = "Secretary Marco Rubio said so."  # the article gives him no office: nothing contradicts it
+    assert misroled(s, name(s), [article]) is None
+    assert roles_given(article, "Volodymyr Zelensky") == {"president"}
+
+
+def test_a_corrected_speaker_drops_the_wrong_persons_office():
+    from qa.llm import _renamed
+
+    assert _renamed("President Donald Trump said the U.S. was testing.", "Donald Trump", "Alexey Polishchuk") == \
+        "Alexey Polishchuk said the U.S. was testing."
+    assert _renamed("Ukrainian President Zelensky said so.", "Zelensky", "Keith Kellogg") == "Keith Kellogg said so."
+    assert _renamed("He said Trump was right.", "Trump", "Putin") == "He said Putin was right."
+
+
 def test_an_answer_as_written_ignores_typography():
     from qa.facts import Fact
     from qa.llm import _holds
