@@ -429,83 +429,6 @@ class GenerativeAnswerer:
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
         return v2, r.repairs
 
-    def _best_sentences(self, question: str, ev: Evidence, qemb) -> list[AnswerSentence]:
-        """The evidence sentences that best answer the question, cited, as the extractive backend chooses
-        them (none when it abstains)."""
-        final = None
-        for out in self.scorer.stream(question, ev.passages, qemb):
-            if isinstance(out, Answer):
-                final = out
-        return [] if final is None or final.abstained else final.sentences
-
-    @staticmethod
-    def _answer(body: str, question: str, ev: Evidence) -> list[Fact]:
-        """The names, figures and dates a sentence adds to the question that the passages (or their
-        titles) have: its answer (what none has was its own invention)."""
-        asked = Source([question])
-        there = Source([f"{p.title}. {p.text}" for p in ev.passages])
-        return [f for f in facts(body) if not asked.has(f) and there.has(f)]
-
-    def _keeps_answer(self, text: str, body: str, question: str, ev: Evidence) -> bool:
-        """Whether ``text`` gives the answer ``body`` gave: its names, figures and dates beyond the question
-        as written, or, when it adds none, its words beyond the question's that the passages have."""
-        answer = self._answer(body, question, ev)
-        if answer:
-            return _holds(text, answer)
-        there = set(terms(" ".join(f"{p.title}. {p.text}" for p in ev.passages)))
-        return (set(terms(body)) - set(terms(question))) & there <= set(terms(text))
-
-    def _quote(self, body: str, s: AnswerSentence, question: str, ev: Evidence, exact: bool = False) -> str | None:
-        """A passage's own sentence in place of a sentence, cited, when one gives the answer the sentence
-        gave: every name, figure and date it adds to the question that the passages have, and some of its
-        other words beyond the question's; of those, the one most like the sentence (with the sentence
-        before it when no single one will do). ``exact``: the answer as the sentence writes it ("Colorado
-        Avalanche", not "the Avalanche"), and every word of the sentence beyond the question's that its
-        cited passages have. Headlines and other lines that are not sentences are not quoted. In its
-        source's words, it says only what the source says."""
-        passages = ev.passages
-        answer = self._answer(body, question, ev)
-        extra = set(terms(body)) - set(terms(question))
-        cited_words = set(terms(" ".join(f"{passages[n - 1].title}. {passages[n - 1].text}" for n in s.cites)))
-        wanted = extra & cited_words if exact else set()
-        for pairs in (False, True):
-            cands = []
-            for pi, p in enumerate(passages):
-                spans = sentence_spans(p.text)
-                for j, (a, b) in enumerate(spans):
-                    if pairs and not j:
-                        continue
-                    text = p.text[spans[j - 1][0] if pairs else a:b].strip()
-                    if not _SENTENCE.search(text) or text.endswith(("...", "…")) or len(text.split()) < 5:
-                        continue
-                    here = Source([text])
-                    got = set(terms(text))
-                    if all(here.has(f) for f in answer) and (not extra or extra & got) and wanted <= got \
-                            and (not exact or _holds(text, answer)):
-                        cands.append((pi, text))
-            if cands:
-                embs = self.verifier.embedder.encode([body] + [t for _, t in cands])
-                sims = embs[1:] @ embs[0]
-                cited = {n - 1 for n in s.cites}  # the passage the sentence cited, on a tie
-                pi, text = max(zip(cands, sims), key=lambda x: (round(float(x[1]), 2), x[0][0] in cited))[0]
-                return cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
-        return None
-
-    def _fix_speaker(self, body: str, s: AnswerSentence, c: Check, question: str, ev: Evidence) -> str | None:
-        """The sentence with the speaker its passage names, when the speaker was all that was wrong (``c``:
-        its check against the passages it cites); the corrected sentence is checked again."""
-        cited = [ev.passages[n - 1] for n in s.cites]
-        if not c.attribution:
-            return None
-        claimed, said = c.attribution
-        if any(not same_person(m, claimed) for m in c.missing) or claimed not in body:
-            return None
-        fixed = _renamed(body, claimed, said)
-        c2 = self.verifier.check(fixed, cited, question, wording=False)
-        if not self.verifier.supported(c2):
-            return None
-        return cite(fixed, s.cites)
-
 
 class _Repair:
     """One answer's repair under way: the sentences kept so far, the changes made, and the evidence's best
@@ -526,7 +449,7 @@ class _Repair:
     def _rewrite(self) -> list[str]:
         """The evidence's best sentences not already kept (once: afterwards, none)."""
         if self._best is None:
-            self._best = self.a._best_sentences(self.question, self.ev, self.qemb)
+            self._best = self._best_sentences()
         return [x.text for x in self._best if x.text not in self.kept]
 
     def reword(self, s: AnswerSentence, c: Check, body: str) -> bool:
@@ -536,11 +459,11 @@ class _Repair:
         (``unbound``: a sentence with its answer's words lacks its claim) is rewritten from the evidence
         when that keeps its answer. False when neither works: the sentence stays as it is."""
         if not c.unbound:
-            swap, kind = self.a._quote(body, s, self.question, self.ev, exact=True), "worded"
+            swap, kind = self._quote(body, s, exact=True), "worded"
         else:
             new = self._rewrite()
             swap, kind = None, "rewritten"
-            if new and self.a._keeps_answer(" ".join(new), body, self.question, self.ev):
+            if new and self._keeps_answer(" ".join(new), body):
                 swap, self._best = " ".join(new), []
         if not swap or swap in self.kept or MARKER.sub("", swap).strip() == body:
             return False
@@ -555,13 +478,13 @@ class _Repair:
         if not s.cites:  # mended against the passage it is most like (which it was checked against), then cited to it
             s = AnswerSentence(s.text, [a.verifier.nearest(body, ev.passages)], s.score, s.supported, s.issues)
         if s.cites[0]:
-            fixed = a._fix_speaker(body, s, c, self.question, ev)
+            fixed = self._fix_speaker(body, s, c)
             if fixed:
                 return self._change("attribution", s, fixed, s.issues)
             trimmed = a.verifier.trim(body, [ev.passages[n - 1] for n in s.cites], self.question, c)
             if trimmed:
                 return self._change("trimmed", s, cite(trimmed, s.cites), s.issues)
-            quoted = a._quote(body, s, self.question, ev)
+            quoted = self._quote(body, s)
             if quoted and quoted not in self.kept:
                 return self._change("quoted", s, quoted, s.issues)
         new = self._rewrite()
@@ -572,6 +495,82 @@ class _Repair:
         if c.contradicted:
             return self._change("removed", s, None, s.issues)
         self.kept.append(s.text)  # doubtful, not contradicted: shown with its warning
+
+    def _best_sentences(self) -> list[AnswerSentence]:
+        """The evidence sentences that best answer the question, cited, as the extractive backend chooses
+        them (none when it abstains)."""
+        final = None
+        for out in self.a.scorer.stream(self.question, self.ev.passages, self.qemb):
+            if isinstance(out, Answer):
+                final = out
+        return [] if final is None or final.abstained else final.sentences
+
+    def _answer(self, body: str) -> list[Fact]:
+        """The names, figures and dates a sentence adds to the question that the passages (or their
+        titles) have: its answer (what none has was its own invention)."""
+        asked = Source([self.question])
+        there = Source([f"{p.title}. {p.text}" for p in self.ev.passages])
+        return [f for f in facts(body) if not asked.has(f) and there.has(f)]
+
+    def _keeps_answer(self, text: str, body: str) -> bool:
+        """Whether ``text`` gives the answer ``body`` gave: its names, figures and dates beyond the question
+        as written, or, when it adds none, its words beyond the question's that the passages have."""
+        answer = self._answer(body)
+        if answer:
+            return _holds(text, answer)
+        there = set(terms(" ".join(f"{p.title}. {p.text}" for p in self.ev.passages)))
+        return (set(terms(body)) - set(terms(self.question))) & there <= set(terms(text))
+
+    def _quote(self, body: str, s: AnswerSentence, exact: bool = False) -> str | None:
+        """A passage's own sentence in place of a sentence, cited, when one gives the answer the sentence
+        gave: every name, figure and date it adds to the question that the passages have, and some of its
+        other words beyond the question's; of those, the one most like the sentence (with the sentence
+        before it when no single one will do). ``exact``: the answer as the sentence writes it ("Colorado
+        Avalanche", not "the Avalanche"), and every word of the sentence beyond the question's that its
+        cited passages have. Headlines and other lines that are not sentences are not quoted. In its
+        source's words, it says only what the source says."""
+        passages = self.ev.passages
+        answer = self._answer(body)
+        extra = set(terms(body)) - set(terms(self.question))
+        cited_words = set(terms(" ".join(f"{passages[n - 1].title}. {passages[n - 1].text}" for n in s.cites)))
+        wanted = extra & cited_words if exact else set()
+        for pairs in (False, True):
+            cands = []
+            for pi, p in enumerate(passages):
+                spans = sentence_spans(p.text)
+                for j, (a, b) in enumerate(spans):
+                    if pairs and not j:
+                        continue
+                    text = p.text[spans[j - 1][0] if pairs else a:b].strip()
+                    if not _SENTENCE.search(text) or text.endswith(("...", "…")) or len(text.split()) < 5:
+                        continue
+                    here = Source([text])
+                    got = set(terms(text))
+                    if all(here.has(f) for f in answer) and (not extra or extra & got) and wanted <= got \
+                            and (not exact or _holds(text, answer)):
+                        cands.append((pi, text))
+            if cands:
+                embs = self.a.verifier.embedder.encode([body] + [t for _, t in cands])
+                sims = embs[1:] @ embs[0]
+                cited = {n - 1 for n in s.cites}  # the passage the sentence cited, on a tie
+                pi, text = max(zip(cands, sims), key=lambda x: (round(float(x[1]), 2), x[0][0] in cited))[0]
+                return cite(re.sub(r"\s*\n\s*", " ", text), [pi + 1])
+        return None
+
+    def _fix_speaker(self, body: str, s: AnswerSentence, c: Check) -> str | None:
+        """The sentence with the speaker its passage names, when the speaker was all that was wrong (``c``:
+        its check against the passages it cites); the corrected sentence is checked again."""
+        cited = [self.ev.passages[n - 1] for n in s.cites]
+        if not c.attribution:
+            return None
+        claimed, said = c.attribution
+        if any(not same_person(m, claimed) for m in c.missing) or claimed not in body:
+            return None
+        fixed = _renamed(body, claimed, said)
+        c2 = self.a.verifier.check(fixed, cited, self.question, wording=False)
+        if not self.a.verifier.supported(c2):
+            return None
+        return cite(fixed, s.cites)
 
 
 def _renamed(body: str, claimed: str, said: str) -> str:
