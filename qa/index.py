@@ -110,12 +110,16 @@ class ChromaIndex:
     def collection(self):
         if self._collection is None:
             # embedding_function=None: we always pass our own embeddings; Chroma must never fetch a model
-            self._collection = self.client.get_or_create_collection(
+            ef = self.settings.hnsw_ef_search
+            col = self.client.get_or_create_collection(
                 self.settings.collection,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
                 metadata={"embedder": self.embedder.model_path.name},
             )
+            if (col.configuration.get("hnsw") or {}).get("ef_search") != ef:  # made before, or with another setting
+                col.modify(configuration={"hnsw": {"ef_search": ef}})
+            self._collection = col
         return self._collection
 
     @property
