@@ -117,7 +117,8 @@ class ChromaIndex:
                 configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
                 metadata={"embedder": self.embedder.model_path.name},
             )
-            if (col.configuration.get("hnsw") or {}).get("ef_search") != ef:  # made before, or with another setting
+            # (the raw configuration: reading .configuration warns about the embedding_function=None we pass)
+            if ((col.configuration_json or {}).get("hnsw") or {}).get("ef_search") != ef:  # made before, or with another setting
                 col.modify(configuration={"hnsw": {"ef_search": ef}})
             self._collection = col
         return self._collection

@@ -137,12 +137,12 @@ def test_dense_search_explores_the_configured_candidates(seeds_copy, settings_fo
     """The HNSW search breadth is a setting, applied to a new collection and to one made before."""
     engine = Engine(settings_for(seeds_copy), embedder)
     engine.sync()
-    assert engine.index.collection.configuration["hnsw"]["ef_search"] == engine.settings.hnsw_ef_search == 400
+    assert engine.index.collection.configuration_json["hnsw"]["ef_search"] == engine.settings.hnsw_ef_search == 400
     again = Engine(settings_for(seeds_copy, hnsw_ef_search=150), embedder)
-    assert again.index.collection.configuration["hnsw"]["ef_search"] == 150
+    assert again.index.collection.configuration_json["hnsw"]["ef_search"] == 150
     assert not again.sync().changed and again.retrieve("Ukraine raw materials")  # same data, still answering
     third = Engine(settings_for(seeds_copy, hnsw_ef_search=150), embedder)
-    assert third.index.collection.configuration["hnsw"]["ef_search"] == 150
+    assert third.index.collection.configuration_json["hnsw"]["ef_search"] == 150
 
 
 def test_same_sync_against_a_real_chroma_server(chroma_server, seeds_copy, settings_for, embedder, tmp_path):
