@@ -240,33 +240,27 @@ class Source:
         self.texts = texts
         self.tokens = [norm_tokens(t) for t in texts]
         self.vocab = {w for toks in self.tokens for w in toks}
-        self._caps: set[tuple[str, str]] | None = None
+        self._caps: list[tuple[str, str, bool]] | None = None
 
-    def _capital_bigrams(self) -> set[tuple[str, str]]:
-        """(first, last) pairs of capitalised words that follow each other: who "Johnson" is."""
+    def _pairs(self) -> list[tuple[str, str, bool]]:
+        """(first, last, opens a sentence) for capitalised words that follow each other, normalised: who
+        "Johnson" is. Read once per source."""
         if self._caps is None:
-            pairs: set[tuple[str, str]] = set()
+            pairs: list[tuple[str, str, bool]] = []
             for t in self.texts:
                 for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
                     a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
                     if a and b:
-                        pairs.add((a[-1], b[0]))
+                        before = t[:m.start()].rstrip()
+                        opens = not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n"
+                        pairs.append((a[-1], b[0], opens))
             self._caps = pairs
         return self._caps
 
     def first_names(self, surname: str) -> set[str]:
         """The capitalised words the texts put before ``surname`` (normalised), except at a sentence's
         start, where any word is capitalised ("Following Trump's remarks")."""
-        out: set[str] = set()
-        for t in self.texts:
-            for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
-                before = t[:m.start()].rstrip()
-                if not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n":
-                    continue
-                a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
-                if a and b and b[0] == surname:
-                    out.add(a[-1])
-        return out
+        return {a for a, b, opens in self._pairs() if b == surname and not opens}
 
     def _acronyms(self) -> set[str]:
         """The initials of every run of capitalised words ("Centers for Disease Control" gives "cdc")."""
@@ -321,7 +315,7 @@ class Source:
             return True  # every word is there, and it is not a first name and a surname ("Hyundai SUVs")
         # a person's every name may be there and still name no one: "Vladimir Zelensky" from "Vladimir
         # Putin" and "Volodymyr Zelensky"
-        others = {a for a, b in self._capital_bigrams() if b == key[-1] and a not in TITLES and a not in _NOT_NAMES}
+        others = {a for a, b, _ in self._pairs() if b == key[-1] and a not in TITLES and a not in _NOT_NAMES}
         return not others or key[-2] in others
 
     def missing(self, fs: list[Fact]) -> list[Fact]:
