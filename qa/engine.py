@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from .answer import Answerer, ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
