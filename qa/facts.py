@@ -92,14 +92,19 @@ def _fold_word(w: str) -> str:
     """One spelling per word: accents, case, doubled letters and -iy/-yy endings folded; demonyms to
     their country."""
     w = DEMONYMS.get(w, w)
-    if w.isdigit():
+    if w[:1].isdigit():  # a figure: "221.6" keeps its doubled digits
         return w
     w = re.sub(r"(.)\1+", r"\1", w)
     return re.sub(r"(iy|ij|yi)$", "y", w)
 
 
 def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """Accents dropped ("Café" is "Cafe") and other non-ASCII letters with them; any other non-ASCII mark
+    (a dash, a curly quote) is a space: "NATO—an aspiration" is two words, not "NATOan"."""
+    text = unicodedata.normalize("NFKD", text)
+    if text.isascii():
+        return text
+    return "".join(c if c.isascii() else "" if c.isalpha() or unicodedata.combining(c) else " " for c in text)
 
 
 @lru_cache(maxsize=4096)
@@ -233,6 +238,9 @@ def facts(text: str) -> list[Fact]:
     return out
 
 
+_ABBREVIATED = re.compile(r"\b(Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Prof|Rev|Hon)\.$")
+
+
 class Source:
     """The text facts are looked up in (passages, their titles), normalised once."""
 
@@ -248,19 +256,20 @@ class Source:
         if self._caps is None:
             pairs: list[tuple[str, str, bool]] = []
             for t in self.texts:
-                for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+([A-Z][\w’'\-]+)", t):
+                for m in re.finditer(r"\b([A-Z][a-z’'\-]+)\s+(?=([A-Z][\w’'\-]+))", t):  # overlapping: "President Joe Biden"
                     a, b = norm_tokens(m.group(1)), norm_tokens(m.group(2))
                     if a and b:
                         before = t[:m.start()].rstrip()
-                        opens = not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n"
+                        opens = (not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n") \
+                            and not _ABBREVIATED.search(before)  # "First lady Dr. Jill Biden" opens nothing
                         pairs.append((a[-1], b[0], opens))
             self._caps = pairs
         return self._caps
 
-    def first_names(self, surname: str) -> set[str]:
-        """The capitalised words the texts put before ``surname`` (normalised), except at a sentence's
-        start, where any word is capitalised ("Following Trump's remarks")."""
-        return {a for a, b, opens in self._pairs() if b == surname and not opens}
+    def first_names(self, surname: str) -> list[str]:
+        """The capitalised words the texts put before ``surname`` (normalised), in order of first use,
+        except at a sentence's start, where any word is capitalised ("Following Trump's remarks")."""
+        return list(dict.fromkeys(a for a, b, opens in self._pairs() if b == surname and not opens))
 
     def _acronyms(self) -> set[str]:
         """The initials of every run of capitalised words ("Centers for Disease Control" gives "cdc")."""
@@ -374,6 +383,53 @@ def misplaced_figures(sentence: str, source: str, window: int = 5) -> list[str]:
     return wrong
 
 
+_UP = {w for x in ("increase increased increases increasing rise rises rose risen rising gain gained gains grew grow "
+                   "grows grown growth climb climbed climbs jump jumped jumps surge surged soar soared higher up "
+                   "hike hiked boost boosted").split() for w in norm_tokens(x)}
+_DOWN = {w for x in ("decrease decreased decreases decreasing decline declined declines declining fall falls fell "
+                     "fallen falling drop dropped drops dropping down lower cut cuts tumble tumbled plunge plunged "
+                     "slide slid sink sank shrink shrank shrunk reduce reduced reduction lost slump slumped").split()
+         for w in norm_tokens(x)}
+
+
+def _direction(toks: tuple[str, ...], i: int) -> set[str]:
+    """Which way the words next to the figure at ``i`` say it moved: "up" (increased by 65 cents), "down"
+    (down by 65 cents), both, or neither; within its clause, a few words either side."""
+    out = set()
+    for j in list(range(i - 1, max(-1, i - 5), -1)) + list(range(i + 1, min(len(toks), i + 4))):
+        w = toks[j]
+        if w in _CLAUSE_END or re.fullmatch(r"\d+(?:\.\d+)?", w):
+            if j < i:
+                continue
+            break
+        if w == "up" and j + 1 < len(toks) and toks[j + 1] == "to":
+            continue  # "up to 65": a bound, not a rise
+        if w in _UP:
+            out.add("up")
+        elif w in _DOWN:
+            out.add("down")
+    return out
+
+
+def reversed_changes(sentence: str, source: str) -> list[str]:
+    """Figures the sentence gives as a rise where every source sentence with that figure gives a fall, or
+    the reverse: "gas prices have increased by 65 cents" of "the national average is down by 65 cents"."""
+    stoks = norm_tokens(sentence)
+    wrong = []
+    for n, places in _figure_positions(stoks).items():
+        said = set().union(*(_direction(stoks, i) for i in places))
+        if len(said) != 1:
+            continue
+        given: set[str] = set()
+        for a, b in sentence_spans(source):
+            ptoks = norm_tokens(source[a:b])
+            for i in _figure_positions(ptoks).get(n, []):
+                given |= _direction(ptoks, i) or {"none"}
+        if given and not (given & said) and "none" not in given:
+            wrong.append(f"{n} (the passage gives it as a {'fall' if 'down' in given else 'rise'})")
+    return wrong
+
+
 # -- what a sentence claims besides names and figures --------------------------------------------
 
 # Words that change what a sentence claims without being a name or a figure: a superlative or an exclusive
@@ -387,8 +443,10 @@ TIME_QUALIFIERS = {"this week", "this month", "this year", "later this year", "n
 # the other ways a passage may state a time
 _TIME_ALTS = {"recently": ("recently", "recent", "latest", "newly")}
 _QUALIFIERS: list[tuple[str, tuple[str, ...]]] = [
+    ("only", ("only", "except", "but for", "nothing but", "alone", "sole", "solely", "exclusively")),
+] + [
     (w, (w,)) for w in (
-        "only", "most", "least", "first", "biggest", "largest", "highest", "lowest", "greatest", "smallest",
+        "most", "least", "first", "biggest", "largest", "highest", "lowest", "greatest", "smallest",
         "oldest", "youngest", "longest", "shortest", "deadliest", "worst", "best", "fastest", "strongest",
         "richest", "newest", "earliest", "heaviest", "hottest", "coldest", "wettest", "record", "ever", "never",
         "historic", "unprecedented")
@@ -527,6 +585,21 @@ def _explicit_speaker(sentence: str) -> tuple[str | None, bool]:
     return None, False
 
 
+def voices(sentence: str) -> list[str]:
+    """Everyone the sentence itself names as speaking or taking a stance ("…," Trump said; criticism from
+    Zelensky; according to Peskov), every match of every pattern, in order."""
+    out: list[str] = []
+    for pat in (_AFTER_QUOTE, _SAID_NAME, _ACCORDING, _FROM, _WHO, _SUBJECT):
+        for m in pat.finditer(sentence):
+            if re.match(r"\W*and\b", m.group()) and re.search(r"[A-Z]\w*\s*$", sentence[:m.start()]):
+                continue  # "Centers for Disease Control and Prevention announced": one name, not two people
+            name = m.groupdict().get("name")
+            p = _person(name) if name and not name.lower().startswith("the ") else None
+            if p and p not in out:
+                out.append(p)
+    return out
+
+
 def _opens_quote(sentence: str) -> bool:
     """Does a quotation that starts in this sentence go on after it?"""
     return sentence.count("“") > sentence.count("”") or sentence.count('"') % 2 == 1
@@ -639,20 +712,30 @@ def claimed_speaker(sentence: str) -> str | None:
     return _person(n) if n else None
 
 
-def misnamed(f: Fact, article: Source) -> str | None:
+def misnamed(f: Fact, article: Source, passage: Source | None = None) -> str | None:
     """The name the article gives a person that a text names with another first name: "Vladimir Zelensky"
     (a first name borrowed from Vladimir Putin) where the article only ever says "Volodymyr Zelensky". The
     passage may give the surname alone, so the article is what knows the first name. None when the
-    article pairs the surname with this first name, or with none."""
+    article pairs the surname with this first name, or with none.
+
+    With the ``passage`` that gives the surname alone: where the article names two people of one surname
+    ("Joe Biden", "Jill Biden"), its bare "Biden" is the one it names first (news style: the full name at
+    first mention, the surname after), so "Jill Biden" is not what a passage about "Biden" says when the
+    article opened with Joe Biden. The passage names another when it gives the first name itself."""
     key = [w for w in f.key if w not in TITLES]
     parts = [w for w in f.text.split() if re.sub(r"[^\w]", "", w).lower() not in TITLES]
     if f.kind != "name" or len(key) != 2 or len(parts) != 2 \
             or not all(re.fullmatch(r"[A-Z][a-z'’]+", w) for w in parts):
         return None  # a first name and a surname, one word each ("Walton-Penner family" is not)
-    firsts = {a for a in article.first_names(key[-1]) if a not in TITLES and a not in _NOT_NAMES and a not in DEMONYMS}
-    if not firsts or key[0] in firsts:
+    firsts = [a for a in article.first_names(key[-1])
+              if a.isalpha() and a not in TITLES and a not in _NOT_NAMES and a not in DEMONYMS]
+    if not firsts:
         return None
-    return f"{sorted(firsts)[0].title()} {f.text.split()[-1]}"
+    if key[0] not in firsts:
+        return f"{firsts[0].title()} {f.text.split()[-1]}"
+    if passage is None or len(firsts) < 2 or firsts[0] == key[0] or any(_contains(t, tuple(key)) for t in passage.tokens):
+        return None
+    return f"{firsts[0].title()} {f.text.split()[-1]}"
 
 
 # offices and ranks a text may give a person; abbreviations read as the word

@@ -30,6 +30,15 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))  # u.s, u.k, d.c
 
 
+_CUT_OFF = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def cut_off(sentence: str) -> bool:
+    """Does the line end in an ellipsis: a headline or teaser cut short ("Some SUVs should be parked outside
+    over ..."), not a sentence to quote or to echo."""
+    return bool(_CUT_OFF.search(sentence))
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentences of ``text`` as [start, end) spans without surrounding whitespace.
     Line breaks always end a sentence (kept lines are paragraphs)."""

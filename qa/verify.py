@@ -28,10 +28,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from .embedding import Embedder
-from .facts import (DEMONYMS, TIME_QUALIFIERS, Fact, Source, claimed_speaker, dropped_hedges, facts, is_who_said, misnamed, misroled,
-                    misplaced_figures, names, passage_referent, passage_speaker, qualifiers, same_person)
+from .facts import (DEMONYMS, TIME_QUALIFIERS, TITLES, Fact, Source, claimed_speaker, dropped_hedges, facts,
+                    is_who_said, misnamed, misplaced_figures, misroled, names, norm_tokens, passage_referent,
+                    passage_speaker, qualifiers, reversed_changes, same_person, voices)
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
-from .text import sentence_spans, terms
+from .text import cut_off, sentence_spans, terms
 
 _META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said|evident)\b|"
                    r"^the (articles|passages) (don't|do not) (say|mention)|\b(in|from) (the|this) (passage|article)s?\b|"
@@ -224,8 +225,15 @@ class Verifier:
                     # "It was X": the passage must hold the words the question asks about
                     missing.append(Fact("quote", "the words the question quotes", ()))
                 said = quoted if isinstance(quoted, str) else said
-            # a speaker the supporting sentence itself names is not swapped (only one it never names is)
-            named_here = here is not None and not who_said and all(here.has(f) for f in facts(claimed))
+            # a speaker the supporting sentence itself names as speaking is not swapped (only one it never
+            # names is); a sentence that names its speaker ("…," Trump said during his meeting with Ishiba;
+            # criticism from Zelensky … Russian President Putin) does not lend it to the others it mentions
+            named_here = False
+            if here is not None and not who_said:
+                # the headline heads every sentence of its article: "Trump has signaled a possible meeting"
+                heard = voices(here.texts[0]) + voices(cited[where[0]].title if where else "")
+                named_here = (any(same_person(claimed, x) for x in heard) if heard
+                              else all(here.has(f) for f in facts(claimed)))
             if said and not same_person(claimed, said) and not named_here:
                 attribution = (claimed, said)
         if referent and score < self.threshold and where:
@@ -234,16 +242,19 @@ class Verifier:
             seg = re.sub(r"^([\"“‘']?)(He|She)\b", lambda m: m.group(1) + referent, p.text[where[1]:where[2]], count=1)
             score = max(score, self._support(sentence, [replace(p, text=seg)])[0])
         arts_src = self._articles(cited)
+        asked_words = set(norm_tokens(question or ""))
         for f in facts(sentence):
-            if not arts_src or (question and Source([question]).has(f)):
+            if not arts_src or {w for w in f.key if w not in TITLES} <= asked_words:
                 continue  # a name the question gives is the user's premise (the premise check's business)
-            other = misnamed(f, arts_src) if f not in missing else None
+            other = misnamed(f, arts_src, src) if f not in missing else None
             if other:
                 missing.append(Fact("name", f"{f.text} (the article names {other})", f.key))
             elif office := misroled(sentence, f, arts_src.texts):
                 missing.append(Fact("name", f"the office it gives {f.text} (the article: {office})", f.key))
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
+        for n in reversed_changes(sentence, "\n".join(p.text for p in cited)):
+            missing.append(Fact("number", n, ()))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
             missing.append(Fact("hedge", n, ()))
         known = [x for x in (said, referent) if x]
@@ -398,16 +409,17 @@ class Verifier:
     def labelled_verdict(self, row: dict) -> tuple[bool, Check]:
         """The verifier's verdict on a hand-labelled sentence (eval/verify-labels.jsonl): against the
         passages it cited, or, when it cited none, against the best single one of them. A sentence with
-        no claim is not shipped: it counts as flagged."""
-        if no_claim(_strip(row["sentence"])):
-            return False, Check(0.0, None, ["no claim"])
+        no claim (or one that breaks off with a cut-off headline) is not shipped: it counts as flagged."""
         ps = [Passage(id="", file=p.get("file") or "", title=p["title"], text=p["text"], start=0, end=len(p["text"]),
                       clean_start=p.get("clean_start") or 0, clean_end=(p.get("clean_start") or 0) + len(p["text"]))
               for p in row["passages"]]
+        sentence = _uncut(_undangle(row["sentence"]), ps)
+        if sentence is None or no_claim(_strip(sentence)):
+            return False, Check(0.0, None, ["no claim"])
         if row["cited"] or len(ps) == 1:
-            c = self.check(row["sentence"], ps, row.get("question"), wording=False)
+            c = self.check(sentence, ps, row.get("question"), wording=False)
             return self.supported(c), c
-        checks = [self.check(row["sentence"], [p], row.get("question"), wording=False) for p in ps]
+        checks = [self.check(sentence, [p], row.get("question"), wording=False) for p in ps]
         c = max(checks, key=lambda c: (self.supported(c), c.score))
         return self.supported(c), c
 
@@ -431,7 +443,11 @@ class Verifier:
         rebuilt: list[str] = []
         repointed = 0
         for a, b in sentence_spans(clean):
-            s = clean[a:b].strip()
+            raw = _undangle(clean[a:b].strip())
+            s = _uncut(raw, passages) or ""
+            if not s:  # it breaks off with a cut-off headline and nothing whole is left
+                dropped.append(_strip(raw))
+                continue
             cites = list(dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", s)))
             body = _strip(s)
             if no_claim(body):
@@ -478,6 +494,38 @@ class Verifier:
                     citations[n] = Citation(n, p.file, p.title, start, end, p.text[qa:qb])
         return Verified(" ".join(rebuilt), out_sentences, [citations[n] for n in sorted(citations)], invalid,
                         repointed, dropped, checks)
+
+
+# a remark about the source left hanging at a sentence's end: "…, as mentioned in [1]."
+_DANGLING = re.compile(r",?\s+(?:as (?:mentioned|stated|noted|reported|described|said) in|according to)"
+                       r"((?:\s*\[\d+\])*)\s*([.!?]?)\s*$", re.I)
+
+
+def _ends_cut_off(body: str, passages: list[Passage]) -> bool:
+    """Does the sentence end where a cut-off headline of its passages breaks off ("… because some vehicles
+    should be parked outside over" of "Some SUVs should be parked outside over ...")? Then it is a fragment."""
+    end = norm_tokens(body)[-3:]
+    for p in passages:
+        for line in (p.title, p.text.split("\n", 1)[0]):
+            if cut_off(line) and len(end) == 3 and norm_tokens(line)[-3:] == end:
+                return True
+    return False
+
+
+def _uncut(s: str, passages: list[Passage]) -> str | None:
+    """A sentence that breaks off where a cut-off headline does, without its broken clause ("…, while also
+    leaving open the prospect of talks with Russian" goes); None when nothing whole is left."""
+    body = _strip(s)
+    if not _ends_cut_off(body, passages):
+        return s
+    marks = "".join(f" [{n}]" for n in dict.fromkeys(re.findall(r"\[(\d+)\]", s)))
+    head = body.rsplit(",", 1)[0].strip() if "," in body else ""
+    return f"{head}{marks}." if len(head.split()) >= 4 and not no_claim(head) else None
+
+
+def _undangle(s: str) -> str:
+    """The sentence without a dangling "as mentioned in" (its markers kept): the claim before it stands."""
+    return _DANGLING.sub(lambda m: m.group(1) + (m.group(2) or "."), s)
 
 
 _FRAGMENT = re.compile(r"^(this|that|it|these|those)( (is|was|are|were))?\W*$|"

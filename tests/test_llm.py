@@ -301,9 +301,8 @@ def test_verifier_agrees_with_hand_labels(embedder):
     assert a["recall"] >= RECALL_FLOOR and a["precision"] >= PRECISION_FLOOR, a
 
 
-# measured on eval/verify-labels.jsonl (336 rows: recall 0.699, precision 0.855, with the seeds-fresh run's sentences
-# that the verifier had never seen), minus a little
-RECALL_FLOOR, PRECISION_FLOOR = 0.66, 0.82
+# measured on eval/verify-labels.jsonl (391 rows, 95 unsupported: recall 0.779, precision 0.892), minus a little
+RECALL_FLOOR, PRECISION_FLOOR = 0.75, 0.86
 
 
 Q_ASSETS = "Who said they have underground assets?"
