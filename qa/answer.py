@@ -21,7 +21,7 @@ from .retrieve import LexicalIndex
 from .schema import (  # noqa: F401 (re-exported)
     ABSTAIN_TEXT, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
 )
-from .text import cut_off, numbers, sentence_spans, terms, words
+from .text import numbers, sentence_spans, terms, words
 
 def evidence_support(ranked: list[Candidate]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""
@@ -133,8 +133,8 @@ class ExtractiveAnswerer:
             spans = sentence_spans(p.text)
             for j, (a, b) in enumerate(spans):
                 s = p.text[a:b]
-                if len(s.split()) < 4 or cut_off(s):
-                    continue  # too short to answer, or cut short
+                if len(s.split()) < 4:
+                    continue
                 st = set(terms(s))
                 overlap = sum(w for t, w in weights.items() if t in st) / total
                 novelty, typed = self._novelty(s, qwords, qnums, kind)

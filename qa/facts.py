@@ -430,6 +430,36 @@ def reversed_changes(sentence: str, source: str) -> list[str]:
     return wrong
 
 
+# the simple past of irregular verbs (a form no present tense shares): "met", not "set" or "cut"
+_PAST = set("met spoke held won became took gave told made went came led sold paid began brought bought found "
+            "thought fought kept lost ran saw sent stood struck wrote knew drew chose rose fell sought built grew "
+            "drove spent caught felt heard fled broke stole sank swore froze".split())
+_AUXILIARY = set("be been being is are was were am will would shall should can could may might must have has had "
+                 "to not never".split())
+_PLANNED = _AUXILIARY | set("plan plans planned planning expected expects scheduled set due going intend intends "
+                            "intended aim aims hope hopes".split())
+_AHEAD = ("next week", "next month", "next year", "tomorrow", "later this week", "later this month", "later this year",
+          "in the coming days", "in the coming weeks", "in the coming months")
+
+
+def tense_clash(sentence: str) -> str | None:
+    """A past event placed in the future: "U.S. officials met their counterparts in Washington next week".
+    No source says that; a sentence that does has joined a past event and a planned one. The verb and the
+    time, or None. The past is an irregular verb's simple past ("met", "spoke") with no auxiliary before it
+    ("will be held next week" is a plan)."""
+    low = sentence.lower()
+    ahead = next((t for t in _AHEAD if re.search(rf"\b{t}\b", low)), None)
+    if not ahead:
+        return None
+    words = re.findall(r"[a-z']+", low)
+    at = next(i for i in range(len(words)) if " ".join(words[i:i + len(ahead.split())]) == ahead)
+    for i, w in enumerate(words[:at]):
+        # "told reporters he would meet Zelensky next week": the time is the plan's, reported in the past
+        if w in _PAST and not _AUXILIARY & set(words[max(0, i - 2):i]) and not _PLANNED & set(words[i + 1:at]):
+            return f"{w} … {ahead} (a past event placed in the future)"
+    return None
+
+
 # -- what a sentence claims besides names and figures --------------------------------------------
 
 # Words that change what a sentence claims without being a name or a figure: a superlative or an exclusive

@@ -23,7 +23,10 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 def cite(sentence: str, cites: list[int]) -> str:
     """The sentence with these markers (and no others) before its closing stop: "… said [1]."."""
     marks = "".join(f" [{n}]" for n in cites)
-    return re.sub(r"([.!?]*)$", lambda m: f"{marks}{m.group(1)}", MARKER.sub("", sentence).strip(), count=1)
+    text = MARKER.sub("", sentence).strip()
+    if re.search(r"(\.\.\.|…)$", text):  # a line cut off in its source keeps its ellipsis: "… over … [2]"
+        return text + marks
+    return re.sub(r"([.!?]*)$", lambda m: f"{marks}{m.group(1)}", text, count=1)
 
 Backend = Literal["auto", "local", "server", "extractive"]
 BACKENDS: tuple[str, ...] = get_args(Backend)

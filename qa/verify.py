@@ -30,9 +30,9 @@ from typing import Callable, Sequence
 from .embedding import Embedder
 from .facts import (DEMONYMS, TIME_QUALIFIERS, TITLES, Fact, Source, claimed_speaker, dropped_hedges, facts,
                     is_who_said, misnamed, misplaced_figures, misroled, names, norm_tokens, passage_referent,
-                    passage_speaker, qualifiers, reversed_changes, same_person, voices)
+                    passage_speaker, qualifiers, reversed_changes, same_person, tense_clash, voices)
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
-from .text import cut_off, sentence_spans, terms
+from .text import STOPWORDS, cut_off, sentence_spans, terms
 
 _META = re.compile(r"^(this|that|it|the answer)( information)? (is|was|can be) (mentioned|stated|provided|found|given|said|evident)\b|"
                    r"^the (articles|passages) (don't|do not) (say|mention)|\b(in|from) (the|this) (passage|article)s?\b|"
@@ -253,6 +253,8 @@ class Verifier:
                 missing.append(Fact("name", f"the office it gives {f.text} (the article: {office})", f.key))
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
+        if clash := tense_clash(_strip(sentence)):
+            missing.append(Fact("qualifier", clash, ()))
         for n in reversed_changes(sentence, "\n".join(p.text for p in cited)):
             missing.append(Fact("number", n, ()))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
@@ -502,8 +504,13 @@ _DANGLING = re.compile(r",?\s+(?:as (?:mentioned|stated|noted|reported|described
 
 
 def _ends_cut_off(body: str, passages: list[Passage]) -> bool:
-    """Does the sentence end where a cut-off headline of its passages breaks off ("… because some vehicles
-    should be parked outside over" of "Some SUVs should be parked outside over ...")? Then it is a fragment."""
+    """Does the sentence break off where a cut-off headline of its passages does, on a word that cannot end
+    a sentence ("… because some vehicles should be parked outside over" of "Some SUVs should be parked
+    outside over ...", "… talks with Russian" of "… talks with Russian…")? Then it is a fragment. One that
+    ends on a whole phrase ("… pump your own gas") is not."""
+    last = re.findall(r"[A-Za-z]+", body)[-1:]
+    if not last or (last[0].lower() not in STOPWORDS and last[0].lower() not in DEMONYMS):
+        return False
     end = norm_tokens(body)[-3:]
     for p in passages:
         for line in (p.title, p.text.split("\n", 1)[0]):

@@ -506,3 +506,24 @@ def test_cut_off_headlines_are_neither_quoted_nor_echoed(embedder):
     assert [s.text for s in v.sentences] == ["Trump suggested a meeting with Zelensky in Washington next week [1].",
                                              "Trump might meet Zelensky next week [1]."]
     assert v.dropped == ["This meeting was left open the prospect of talks with Russian."]
+
+
+@pytest.mark.parametrize("sentence,clash", [
+    ("U.S. officials met Russian and Ukrainian counterparts about ending the war in Washington next week.",
+     "met … next week (a past event placed in the future)"),
+    ("Talks will be held next week.", None),
+    ("Trump told reporters he would meet Zelensky next week.", None),  # a plan, reported in the past
+    ("Trump and Zelensky met in Washington last week.", None),
+    ("They met on Monday and agreed to talk again next week.", None),
+])
+def test_a_past_event_placed_in_the_future_is_caught(sentence, clash):
+    from qa.facts import tense_clash
+
+    assert tense_clash(sentence) == clash
+
+
+def test_a_line_cut_off_in_its_source_keeps_its_ellipsis_when_cited():
+    from qa.schema import cite
+
+    assert cite("Some SUVs should be parked outside over ...", [2]) == "Some SUVs should be parked outside over ... [2]"
+    assert cite("He left [1].", [2]) == "He left [2]."
