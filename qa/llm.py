@@ -25,7 +25,7 @@ import numpy as np
 from .answer import ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
-from .facts import DEMONYMS, TITLES, Fact, Source, facts, same_person
+from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, names, same_person
 from .verify import Check, Verified, Verifier
 
 log = logging.getLogger(__name__)
@@ -584,7 +584,13 @@ def _renamed(body: str, claimed: str, said: str) -> str:
         if not m or re.sub(r"[^\w]", "", m.group(1)).lower() not in TITLES | set(DEMONYMS):
             break
         head = head[:m.start()]
-    return head + said + body[at + len(claimed):]
+    out = head + said + body[at + len(claimed):]
+    # "Trump said that President Donald Trump has signaled …": the clause already says who
+    m = re.match(rf"^{re.escape(said)}\s+(?:{SPEECH})\s+(?:that\s+)?(?P<rest>.+)$", out)
+    if m and any(same_person(said, n) for n in names(" ".join(m.group("rest").split()[:5]))):
+        rest = m.group("rest")
+        return rest[:1].upper() + rest[1:]
+    return out
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:

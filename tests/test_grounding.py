@@ -385,6 +385,9 @@ def test_a_corrected_speaker_drops_the_wrong_persons_office():
         "Alexey Polishchuk said the U.S. was testing."
     assert _renamed("Ukrainian President Zelensky said so.", "Zelensky", "Keith Kellogg") == "Keith Kellogg said so."
     assert _renamed("He said Trump was right.", "Trump", "Putin") == "He said Putin was right."
+    # the clause already names the speaker: no "Trump said that President Donald Trump has signaled …"
+    assert _renamed("Japanese Prime Minister Shigeru Ishiba said that President Donald Trump has signaled a meeting.",
+                    "Shigeru Ishiba", "Trump") == "President Donald Trump has signaled a meeting."
 
 
 def test_an_answer_as_written_ignores_typography():
