@@ -472,8 +472,9 @@ TIME_QUALIFIERS = {"this week", "this month", "this year", "later this year", "n
                    "last week", "last month", "today", "yesterday", "tomorrow", "tonight", "recently"}
 # the other ways a passage may state a time
 _TIME_ALTS = {"recently": ("recently", "recent", "latest", "newly")}
+_ONLY: tuple[str, ...] = ("only", "except", "but for", "nothing but", "alone", "sole", "solely", "exclusively")
 _QUALIFIERS: list[tuple[str, tuple[str, ...]]] = [
-    ("only", ("only", "except", "but for", "nothing but", "alone", "sole", "solely", "exclusively")),
+    ("only", _ONLY),
 ] + [
     (w, (w,)) for w in (
         "most", "least", "first", "biggest", "largest", "highest", "lowest", "greatest", "smallest",
@@ -482,6 +483,8 @@ _QUALIFIERS: list[tuple[str, tuple[str, ...]]] = [
         "historic", "unprecedented")
 ] + [(t, _TIME_ALTS.get(t, (t,))) for t in sorted(TIME_QUALIFIERS)] + [
     ("soon", ("soon", "shortly", "coming weeks", "coming months", "coming days")),
+] + [  # how many times it happened: "for the second time" is a count, like "first"
+    (f"{n} time", (f"{n} time", f"{n}", "again", "another")) for n in ("second", "third", "fourth", "fifth")
 ]
 _QUALIFIER_KEYS = [(text, norm_tokens(text), tuple(norm_tokens(a) for a in alts)) for text, alts in _QUALIFIERS]
 
@@ -766,6 +769,29 @@ def misnamed(f: Fact, article: Source, passage: Source | None = None) -> str | N
     if passage is None or len(firsts) < 2 or firsts[0] == key[0] or any(_contains(t, tuple(key)) for t in passage.tokens):
         return None
     return f"{firsts[0].title()} {f.text.split()[-1]}"
+
+
+def first_mention(surname: str, article: str) -> str | None:
+    """How the article first names, in full, the person it calls ``surname``: "President Joe Biden" for
+    "Biden" (news style: the full name at first mention, the surname after). Only offices are kept of the
+    words before the first name ("US President Joe Biden" gives "President Joe Biden"). None when the
+    article never gives the surname a first name."""
+    pat = re.compile(rf"((?:[A-Z][\w'’.\-]*\s+){{0,4}})([A-Z][a-z'’\-]+)\s+{re.escape(surname)}\b")
+    for m in pat.finditer(article):
+        first = m.group(2)
+        if first.lower() in TITLES or first.lower() in _NOT_NAMES or first.lower() in DEMONYMS:
+            continue
+        lead = m.group(1).split()
+        before = article[:m.start(2) if not lead else m.start(1)].rstrip()
+        if not lead and (not before or before[-1] in ".!?\"“”:;\n") and not _ABBREVIATED.search(before):
+            continue  # a sentence's first word is capitalised whatever it is
+        office: list[str] = []
+        for w in reversed(lead):  # the offices right before the name ("US President" gives "President")
+            if re.sub(r"[^\w]", "", w).lower() not in TITLES:
+                break
+            office.insert(0, w)
+        return " ".join(office + [first, surname])
+    return None
 
 
 # offices and ranks a text may give a person; abbreviations read as the word

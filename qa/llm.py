@@ -25,7 +25,7 @@ import numpy as np
 from .answer import ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
-from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, names, same_person
+from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, first_mention, names, norm_tokens, same_person
 from .verify import Check, Verified, Verifier
 
 log = logging.getLogger(__name__)
@@ -375,6 +375,8 @@ class GenerativeAnswerer:
             t = time.perf_counter()
             v = self.verifier.verify(raw, ev.passages, question)
             v, repairs = self.repair(v, question, ev, qemb)
+            v, named = self.full_names(v, question, ev)
+            repairs += named
             timings["verify_ms"] = (time.perf_counter() - t) * 1000
         unverified = weak and v is not None and not any(x.supported for x in v.sentences)
         if v is None or not v.sentences or unverified:
@@ -428,6 +430,46 @@ class GenerativeAnswerer:
         v2 = self.verifier.verify(text, ev.passages, question)
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
         return v2, r.repairs
+
+
+    def full_names(self, v: Verified, question: str, ev: Evidence) -> tuple[Verified, list[dict]]:
+        """Who a question about a person is answered with, named as the cited article first names them:
+        "Biden tested positive" becomes "President Joe Biden tested positive" (a surname alone may be any of
+        several people: Joe, Jill, Hunter Biden). Only a surname the question does not give, and only when
+        the sentence stays supported; each change is listed."""
+        if not _PERSON_Q.search(question) or not self.verifier.article_text:
+            return v, []
+        asked = set(norm_tokens(question))
+        kept, changes = [], []
+        for s in v.sentences:
+            text = s.text
+            if s.supported and s.cites:
+                body = MARKER.sub("", s.text).strip()
+                cited = [ev.passages[n - 1] for n in s.cites]
+                article = self.verifier.article_text(cited[0].file) or ""
+                for f in facts(body):
+                    if f.kind != "name" or len(f.text.split()) != 1 or set(f.key) & asked:
+                        continue
+                    full = first_mention(f.text, article)
+                    fixed = re.sub(rf"\b{re.escape(f.text)}\b", full, body, count=1) if full else body
+                    if fixed != body and self.verifier.supported(self.verifier.check(fixed, cited, question, wording=False)):
+                        text = cite(fixed, s.cites)
+                        changes.append({"kind": "named", "before": s.text, "after": text,
+                                        "why": [f"the article names {f.text} in full: {full}"]})
+                        break
+            kept.append(text)
+        if not changes:
+            return v, []
+        v2 = self.verifier.verify(" ".join(kept), ev.passages, question)
+        v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
+        return v2, changes
+
+
+# a question about a person: "who …", "which official / member / leader …"
+_PERSON_Q = re.compile(r"^\W*(who|whom|whose)\b|\bwhich\s+(?:[\w'’-]+\s+){0,3}?(official|member|leader|president|"
+                       r"minister|senator|governor|person|actor|actress|singer|player|politician|lawmaker|executive|"
+                       r"ceo|spokes(?:man|woman|person)|envoy|general|judge|candidate|rapper|star|athlete|coach|"
+                       r"founder|billionaire|journalist|diplomat|adviser|advisor|secretary|ambassador)s?\b", re.I)
 
 
 class _Repair:
