@@ -435,8 +435,10 @@ class GenerativeAnswerer:
     def full_names(self, v: Verified, question: str, ev: Evidence) -> tuple[Verified, list[dict]]:
         """Who a question about a person is answered with, named as the cited article first names them:
         "Biden tested positive" becomes "President Joe Biden tested positive" (a surname alone may be any of
-        several people: Joe, Jill, Hunter Biden). Only a surname the question does not give, and only when
-        the sentence stays supported; each change is listed."""
+        several people: Joe, Jill, Hunter Biden). The answer is the sentence's first name the question does
+        not give; it is completed when it is a surname alone (not a country), the sentence is not its
+        source's own words (a quote stays as written), and the sentence stays supported. Each change is
+        listed."""
         if not _PERSON_Q.search(question) or not self.verifier.article_text:
             return v, []
         asked = set(norm_tokens(question))
@@ -447,16 +449,17 @@ class GenerativeAnswerer:
                 body = MARKER.sub("", s.text).strip()
                 cited = [ev.passages[n - 1] for n in s.cites]
                 article = self.verifier.article_text(cited[0].file) or ""
-                for f in facts(body):
-                    if f.kind != "name" or len(f.text.split()) != 1 or set(f.key) & asked:
-                        continue
-                    full = first_mention(f.text, article)
-                    fixed = re.sub(rf"\b{re.escape(f.text)}\b", full, body, count=1) if full else body
-                    if fixed != body and self.verifier.supported(self.verifier.check(fixed, cited, question, wording=False)):
+                answer = next((f for f in facts(body) if f.kind == "name" and not set(f.key) & asked), None)
+                quoted = any(_plain(body.rstrip(".")) in _plain(p.text) for p in cited)
+                full = None
+                if answer and len(answer.text.split()) == 1 and answer.key[0] not in DEMONYMS.values() and not quoted:
+                    full = first_mention(answer.text, article)
+                if answer and full:
+                    fixed = re.sub(rf"\b{re.escape(answer.text)}\b", full, body, count=1)
+                    if self.verifier.supported(self.verifier.check(fixed, cited, question, wording=False)):
                         text = cite(fixed, s.cites)
                         changes.append({"kind": "named", "before": s.text, "after": text,
-                                        "why": [f"the article names {f.text} in full: {full}"]})
-                        break
+                                        "why": [f"the article names {answer.text} in full: {full}"]})
             kept.append(text)
         if not changes:
             return v, []
