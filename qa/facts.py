@@ -771,29 +771,6 @@ def misnamed(f: Fact, article: Source, passage: Source | None = None) -> str | N
     return f"{firsts[0].title()} {f.text.split()[-1]}"
 
 
-def first_mention(surname: str, article: str) -> str | None:
-    """How the article first names, in full, the person it calls ``surname``: "President Joe Biden" for
-    "Biden" (news style: the full name at first mention, the surname after). Only offices are kept of the
-    words before the first name ("US President Joe Biden" gives "President Joe Biden"). None when the
-    article never gives the surname a first name."""
-    pat = re.compile(rf"((?:[A-Z][\w'’.\-]*\s+){{0,4}})([A-Z][a-z'’\-]+)\s+{re.escape(surname)}\b")
-    for m in pat.finditer(article):
-        first = m.group(2)
-        if first.lower() in TITLES or first.lower() in _NOT_NAMES or first.lower() in DEMONYMS:
-            continue
-        lead = m.group(1).split()
-        before = article[:m.start(2) if not lead else m.start(1)].rstrip()
-        if not lead and (not before or before[-1] in ".!?\"“”:;\n") and not _ABBREVIATED.search(before):
-            continue  # a sentence's first word is capitalised whatever it is
-        office: list[str] = []
-        for w in reversed(lead):  # the offices right before the name ("US President" gives "President")
-            if re.sub(r"[^\w]", "", w).lower() not in TITLES:
-                break
-            office.insert(0, w)
-        return " ".join(office + [first, surname])
-    return None
-
-
 # offices and ranks a text may give a person; abbreviations read as the word
 ROLES = {
     "president": "president", "minister": "minister", "secretary": "secretary", "senator": "senator", "sen": "senator",

@@ -25,7 +25,7 @@ import numpy as np
 from .answer import ExtractiveAnswerer, evidence_support
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
-from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, first_mention, names, norm_tokens, same_person
+from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, names, same_person
 from .verify import Check, Verified, Verifier
 
 log = logging.getLogger(__name__)
@@ -375,8 +375,6 @@ class GenerativeAnswerer:
             t = time.perf_counter()
             v = self.verifier.verify(raw, ev.passages, question)
             v, repairs = self.repair(v, question, ev, qemb)
-            v, named = self.full_names(v, question, ev)
-            repairs += named
             timings["verify_ms"] = (time.perf_counter() - t) * 1000
         unverified = weak and v is not None and not any(x.supported for x in v.sentences)
         if v is None or not v.sentences or unverified:
@@ -430,49 +428,6 @@ class GenerativeAnswerer:
         v2 = self.verifier.verify(text, ev.passages, question)
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
         return v2, r.repairs
-
-
-    def full_names(self, v: Verified, question: str, ev: Evidence) -> tuple[Verified, list[dict]]:
-        """Who a question about a person is answered with, named as the cited article first names them:
-        "Biden tested positive" becomes "President Joe Biden tested positive" (a surname alone may be any of
-        several people: Joe, Jill, Hunter Biden). The answer is the sentence's first name the question does
-        not give; it is completed when it is a surname alone (not a country), the sentence is not its
-        source's own words (a quote stays as written), and the sentence stays supported. Each change is
-        listed."""
-        if not _PERSON_Q.search(question) or not self.verifier.article_text:
-            return v, []
-        asked = set(norm_tokens(question))
-        kept, changes = [], []
-        for s in v.sentences:
-            text = s.text
-            if s.supported and s.cites:
-                body = MARKER.sub("", s.text).strip()
-                cited = [ev.passages[n - 1] for n in s.cites]
-                article = self.verifier.article_text(cited[0].file) or ""
-                answer = next((f for f in facts(body) if f.kind == "name" and not set(f.key) & asked), None)
-                quoted = any(_plain(body.rstrip(".")) in _plain(p.text) for p in cited)
-                full = None
-                if answer and len(answer.text.split()) == 1 and answer.key[0] not in DEMONYMS.values() and not quoted:
-                    full = first_mention(answer.text, article)
-                if answer and full:
-                    fixed = re.sub(rf"\b{re.escape(answer.text)}\b", full, body, count=1)
-                    if self.verifier.supported(self.verifier.check(fixed, cited, question, wording=False)):
-                        text = cite(fixed, s.cites)
-                        changes.append({"kind": "named", "before": s.text, "after": text,
-                                        "why": [f"the article names {answer.text} in full: {full}"]})
-            kept.append(text)
-        if not changes:
-            return v, []
-        v2 = self.verifier.verify(" ".join(kept), ev.passages, question)
-        v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
-        return v2, changes
-
-
-# a question about a person: "who …", "which official / member / leader …"
-_PERSON_Q = re.compile(r"^\W*(who|whom|whose)\b|\bwhich\s+(?:[\w'’-]+\s+){0,3}?(official|member|leader|president|"
-                       r"minister|senator|governor|person|actor|actress|singer|player|politician|lawmaker|executive|"
-                       r"ceo|spokes(?:man|woman|person)|envoy|general|judge|candidate|rapper|star|athlete|coach|"
-                       r"founder|billionaire|journalist|diplomat|adviser|advisor|secretary|ambassador)s?\b", re.I)
 
 
 class _Repair:

@@ -530,27 +530,3 @@ def test_a_line_cut_off_in_its_source_keeps_its_ellipsis_when_cited():
 
     assert cite("Some SUVs should be parked outside over ...", [2]) == "Some SUVs should be parked outside over ... [2]"
     assert cite("He left [1].", [2]) == "He left [2]."
-
-
-def test_first_mention_is_the_full_name_with_its_office():
-    from qa.facts import first_mention
-
-    text = ("Following Biden's remarks, US President Joe Biden said he tested positive. First lady Dr. Jill Biden "
-            "tested negative. Biden is isolating.")
-    assert first_mention("Biden", text) == "President Joe Biden"
-    assert first_mention("Harris", text) is None
-    kellogg = (SEEDS / "004_b7d7290862e495a3.txt").read_text(encoding="utf-8")
-    assert first_mention("Kellogg", kellogg) == "Lt. Gen. Keith Kellogg"
-
-
-@pytest.mark.parametrize("question,person", [
-    ("Which high-ranking US official tested positive for Covid-19 this week?", True),
-    ("Who is Trump's special envoy for Ukraine?", True),
-    ("Which member of the Biden administration tested positive?", True),
-    ("Which country announced a crackdown?", False),
-    ("What did Trump say about rare earths?", False),
-])
-def test_questions_about_a_person(question, person):
-    from qa.llm import _PERSON_Q
-
-    assert bool(_PERSON_Q.search(question)) == person

@@ -337,17 +337,6 @@ def test_fabricated_attribution_caught_and_repaired(local_engine):
     assert all(s.supported for s in final.sentences)
 
 
-def test_a_person_answered_by_surname_is_named_in_full(local_engine):
-    """ "Kellogg is …" in answer to a question about a person: the shipped answer names him as his article
-    first does ("Keith Kellogg"), a surname alone may be anyone's; the change is listed."""
-    q = "Who is Trump's special envoy for Ukraine?"
-    ans, passages = _forced(local_engine, q, "Kellogg is the special envoy [1].")
-    final = list(ans.stream(q, passages))[-1]
-    assert final.draft and "Keith" not in final.draft
-    assert "Keith Kellogg" in final.text and all(s.supported for s in final.sentences), final.text
-    assert [r["kind"] for r in final.repairs] == ["named"], final.repairs
-
-
 def test_wrong_figure_caught_and_repaired(local_engine):
     """The model made to state a figure its passage does not give: the sentence does not ship as written;
     the answer gives the passage's figure, and says what was changed."""
