@@ -90,4 +90,5 @@ def _join(question: str, carried: list[str]) -> str:
         if not (set(words(key)) <= have):
             have |= set(words(key))
             extra.append(c)
-    return f"{question.strip()} ({' '.join(extra[:MAX_CARRIED])})" if extra else question
+    # apart, so that no two carried names read as one ("Kremlin, Trump's", not the name "Kremlin Trump")
+    return f"{question.strip()} ({', '.join(extra[:MAX_CARRIED])})" if extra else question

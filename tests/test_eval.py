@@ -64,6 +64,11 @@ def test_follow_up_rewriting():
     q = condense("And Denys Shmyhal?", h)
     assert "deal" in q and "Kallas" not in q  # the new name replaces the old one
     assert condense("Who is Dmitry Peskov?", h) == "Who is Dmitry Peskov?"  # not a follow-up
+    h = [Turn("Who is the Kremlin spokesman quoted about Trump's minerals proposal?", "Who is the Kremlin spokesman "
+              "quoted about Trump's minerals proposal?", "Dmitry Peskov. [1]")]
+    q = condense("What did he say the proposal shows?", h)
+    from qa.facts import facts
+    assert "Kremlin Trump" not in [f.text for f in facts(q)], q  # carried names stay apart
 
 
 def test_conversation_uses_history(seeds_engine):
