@@ -140,7 +140,8 @@ def cmd_files(args) -> int:
     engine = _engine(args)
     files = engine.status()["articles"]
     for f in files:
-        print(f"{f['chunks']:4d}  {f['file']}  {f['title']}")
+        when = " · ".join(x for x in (f.get("outlet"), f.get("date")) if x)
+        print(f"{f['chunks']:4d}  {f['file']}  {f['title']}" + (f"  ({when})" if when else ""))
     print(f"{len(files)} articles, {sum(f['chunks'] for f in files)} chunks")
     return 0
 

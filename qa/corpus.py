@@ -32,6 +32,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 
+SIDECARS = ("metadata.jsonl", "metadata.csv")  # per-article metadata in the corpus folder's top level
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
@@ -227,6 +228,8 @@ def scan(root: Path, max_bytes: int) -> tuple[list[FileEntry], list[Skipped]]:
                 continue
             p = Path(dirpath) / name
             rel = p.relative_to(root).as_posix()
+            if rel in SIDECARS:
+                continue  # the articles' metadata (qa.meta), not an article
             if p.suffix.lower() not in SUPPORTED_SUFFIXES:
                 skipped.append(Skipped(rel, f"unsupported file type {p.suffix or '(none)'}"))
                 continue

@@ -14,14 +14,15 @@ import logging
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlparse
 
 from .chunking import Chunk, chunk_document
 from .config import Settings
-from .corpus import Document, Skipped, file_hash, parse, scan
+from .corpus import Document, Skipped, decode, file_hash, parse, scan
+from .meta import ArticleMeta, of_document, read_sidecar
 from .embedding import Embedder
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    metadata_updated: list[str] = field(default_factory=list)  # only the metadata changed: not re-embedded
+    problems: dict[str, list[str]] = field(default_factory=dict)  # bad metadata, by file (never fatal)
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_total: int = 0
@@ -60,8 +63,12 @@ class SyncReport:
                 f"embedding: {self.chunks_added / self.embed_seconds:.1f} chunks/s, "
                 f"{self.tokens_embedded / self.embed_seconds:.0f} tokens/s"
             )
+        if self.metadata_updated:
+            lines.append(f"metadata updated (not re-embedded): {len(self.metadata_updated)}")
         for s in self.skipped:
             lines.append(f"skipped {s.path}: {s.reason}")
+        for f, ps in sorted(self.problems.items()):
+            lines += [f"metadata of {f}: {p}" for p in ps]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -69,7 +76,19 @@ class SyncReport:
                                            "chunks_removed", "chunks_total", "tokens_embedded",
                                            "embed_seconds", "seconds")}
         d["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        d["metadata_updated"], d["problems"] = self.metadata_updated, self.problems
         return d
+
+def _dump(meta: ArticleMeta) -> str:
+    return json.dumps(asdict(meta), sort_keys=True, ensure_ascii=False)
+
+
+def _meta(raw: str | None) -> ArticleMeta:
+    try:
+        return ArticleMeta(**json.loads(raw)) if raw else ArticleMeta()
+    except (TypeError, ValueError):  # a record written by another version: read afresh next time
+        return ArticleMeta()
+
 
 class ChromaIndex:
     def __init__(self, settings: Settings, embedder: Embedder):
@@ -179,9 +198,14 @@ class ChromaIndex:
         return self.collection.get(where={"file": file}, include=[])["ids"]
 
     def files(self) -> list[dict]:
-        """Indexed articles: file, title, chunks."""
-        return [{"file": f, "title": m.get("title", ""), "chunks": int(m.get("chunks", 0))}
-                for f, m in sorted(self.manifest().items())]
+        """Indexed articles: file, title, chunks, and what their metadata says (date, outlet, URL, authors;
+        the title it gives, else the article's own)."""
+        out = []
+        for f, m in sorted(self.manifest().items()):
+            meta = _meta(m.get("meta"))
+            out.append({"file": f, "title": meta.title or m.get("title", ""), "chunks": int(m.get("chunks", 0)),
+                        "date": meta.date, "outlet": meta.outlet, "url": meta.url, "authors": meta.authors})
+        return out
 
     # -- writing ----------------------------------------------------------------------------
     def _nodes(self, chunks: list[Chunk], embeddings) -> list:
@@ -217,19 +241,35 @@ class ChromaIndex:
         self.files_collection.delete(ids=[file])
         return len(ids)
 
-    def _record(self, docs: list[Document], chunks: list[Chunk]):
+    def _record(self, docs: list[Document], chunks: list[Chunk], metas: dict[str, tuple[ArticleMeta, ArticleMeta]]):
+        """The manifest rows of indexed articles; ``metas``: per file, (what it says of itself, the whole)."""
         counts: dict[str, int] = defaultdict(int)
         for c in chunks:
             counts[c.file] += 1
+        self._upsert_records([(d.path, {"hash": d.sha256, "chunker": self.chunker, "chunks": counts[d.path],
+                                        "title": d.title, "encoding": d.encoding}) for d in docs], metas)
+
+    def _upsert_records(self, rows: list[tuple[str, dict]], metas: dict[str, tuple[ArticleMeta, ArticleMeta]]):
         step = self.client.get_max_batch_size()
-        for i in range(0, len(docs), step):
-            batch = docs[i : i + step]
+        for i in range(0, len(rows), step):
+            batch = rows[i : i + step]
+            mds = []
+            for path, md in batch:
+                own, meta = metas.get(path, (ArticleMeta(), ArticleMeta()))
+                mds.append(md | {"own_meta": _dump(own), "meta": _dump(meta)})
             self.files_collection.upsert(
-                ids=[d.path for d in batch],
+                ids=[path for path, _ in batch],
                 embeddings=[[1.0]] * len(batch),  # records only; nothing searches this collection
-                metadatas=[{"hash": d.sha256, "chunker": self.chunker, "chunks": counts[d.path], "title": d.title,
-                            "encoding": d.encoding} for d in batch],
+                metadatas=mds,
             )
+
+    @staticmethod
+    def _own_meta(path: str, data: bytes, doc: Document, report: SyncReport) -> ArticleMeta:
+        """What an article says of itself (front matter, meta tags, a dateline); its problems reported."""
+        own, problems = of_document(path, decode(data)[0], doc.text)
+        if problems:
+            report.problems.setdefault(path, []).extend(problems)
+        return own
 
     def _delete_ids(self, ids: list[str]):
         step = self.client.get_max_batch_size()
@@ -266,6 +306,11 @@ class ChromaIndex:
         entries, skipped = scan(Path(corpus_dir), self.settings.max_file_bytes)
         report.skipped += skipped
         have = self.manifest()
+        # the sidecar's metadata (read at every sync: a change to it alone re-records, never re-embeds)
+        sidecar, problems = read_sidecar(Path(corpus_dir), {e.path for e in entries})
+        report.problems = problems
+        metas: dict[str, tuple[ArticleMeta, ArticleMeta]] = {}
+        meta_only: list[tuple[str, dict]] = []
         todo: list[Document] = []
         seen: set[str] = set()
         for e in entries:
@@ -280,6 +325,16 @@ class ChromaIndex:
             h = file_hash(data)
             if old and old.get("hash") == h and old.get("chunker") == self.chunker:
                 report.unchanged.append(e.path)
+                if "own_meta" in old:
+                    own = _meta(old["own_meta"])
+                else:  # recorded before metadata was read: read what the article says of itself once
+                    doc0 = parse(e.path, data)
+                    own = self._own_meta(e.path, data, doc0, report) if isinstance(doc0, Document) else ArticleMeta()
+                meta = sidecar.get(e.path, ArticleMeta()).merged(own)
+                if old.get("meta") != _dump(meta) or "own_meta" not in old:
+                    metas[e.path] = (own, meta)
+                    meta_only.append((e.path, {k: v for k, v in old.items() if k not in ("own_meta", "meta")}))
+                    report.metadata_updated.append(e.path)
                 continue
             doc = parse(e.path, data)
             if isinstance(doc, Skipped):
@@ -290,6 +345,8 @@ class ChromaIndex:
                     report.chunks_removed += self.delete_file(e.path)
                 continue
             (report.updated if old else report.added).append(e.path)
+            own = self._own_meta(e.path, data, doc, report)
+            metas[e.path] = (own, sidecar.get(e.path, ArticleMeta()).merged(own))
             # old chunks go first (also the leftovers of an interrupted sync, which has no record)
             report.chunks_removed += len(ids := self.chunk_ids(e.path))
             self._delete_ids(ids)
@@ -306,7 +363,9 @@ class ChromaIndex:
                 on_start(len(chunks))
             report.tokens_embedded, report.embed_seconds = self.add_chunks(chunks, on_progress)
         if todo:
-            self._record(todo, chunks)
+            self._record(todo, chunks, metas)
+        if meta_only:
+            self._upsert_records(meta_only, metas)
         report.chunks_added = len(chunks)
         report.chunks_total = self.count()
         report.seconds = time.perf_counter() - t0

@@ -25,7 +25,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
-SIDECARS = ("metadata.jsonl", "metadata.csv")
+from .corpus import HTML_SUFFIXES, SIDECARS
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -250,3 +250,17 @@ def from_text(text: str) -> ArticleMeta:
             if not day:
                 day = parse_date(line.split("(")[0]) if "(" in line else None
     return ArticleMeta(None, day, "text" if day else None, outlet)
+
+
+def of_document(rel: str, src: str, text: str) -> tuple[ArticleMeta, list[str]]:
+    """What an article says of itself: front matter (Markdown) or meta tags (HTML), then dated lines at the
+    top of its clean ``text``; with the problems found. ``src``: the file's decoded text."""
+    problems: list[str] = []
+    suffix = Path(rel).suffix.lower()
+    if suffix in (".md", ".markdown"):
+        own = from_front_matter(src, problems)
+    elif suffix in HTML_SUFFIXES:
+        own = from_html(src, problems)
+    else:
+        own = ArticleMeta()
+    return own.merged(from_text(text)), problems

@@ -168,3 +168,45 @@ def test_unreachable_chroma_server_is_a_clear_error(seeds_copy, settings_for, em
     engine = Engine(settings_for(seeds_copy, chroma_url=f"http://127.0.0.1:{free_port()}"), embedder)
     with pytest.raises(ConnectionError, match="QA_CHROMA_URL"):
         engine.sync()
+
+
+def test_article_metadata_from_a_sidecar_front_matter_and_meta_tags(seeds_copy, settings_for, embedder):
+    """The sidecar's rows, a Markdown article's front matter and an HTML page's meta tags reach the index;
+    bad rows are reported per file and lose nothing; a change to the sidecar alone re-records the article's
+    metadata without re-embedding it."""
+    import json
+
+    rows = [{"file": "000_eb52613fceb0bc2a.txt", "title": "Trump signals a possible meeting with Zelensky",
+             "published_at": "2025-02-08", "source": "Kyiv Independent", "authors": ["Ann Lee"]},
+            {"file": "001_fc8662c004b3d3bf.txt", "published_at": "not a date", "source": "Euronews"},
+            {"file": "missing.txt", "source": "X"}]
+    sidecar = seeds_copy / "metadata.jsonl"
+    sidecar.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (seeds_copy / "note.md").write_text("---\ntitle: Minerals deal explained\ndate: 2025-02-10\nsource: Example "
+                                        "News\n---\n# Minerals deal explained\n\nUkraine and the U.S. discussed a "
+                                        "minerals deal in Kyiv on Monday, officials said.\n")
+    (seeds_copy / "page.html").write_text(
+        '<html><head><title>Kellogg visit</title><meta property="article:published_time" content="2025-02-20T09:00:00Z">'
+        '<meta property="og:site_name" content="Example Wire"></head><body><p>Keith Kellogg visited Kyiv on '
+        'Thursday for talks with Ukrainian officials about the minerals deal.</p></body></html>')
+    engine = Engine(settings_for(seeds_copy), embedder)
+    r1 = engine.sync()
+    assert "metadata.jsonl" not in r1.added + [s.path for s in r1.skipped]  # metadata, not an article
+    assert len(r1.added) == 7
+    files = {f["file"]: f for f in engine.status()["articles"]}
+    a = files["000_eb52613fceb0bc2a.txt"]
+    assert (a["title"], a["date"], a["outlet"], a["authors"]) == (
+        "Trump signals a possible meeting with Zelensky", "2025-02-08", "Kyiv Independent", ["Ann Lee"])
+    assert (files["001_fc8662c004b3d3bf.txt"]["outlet"], files["001_fc8662c004b3d3bf.txt"]["date"]) == ("Euronews", None)
+    assert (files["note.md"]["date"], files["note.md"]["outlet"]) == ("2025-02-10", "Example News")
+    assert (files["page.html"]["date"], files["page.html"]["outlet"]) == ("2025-02-20", "Example Wire")
+    assert any("not a date" in p for p in r1.problems["001_fc8662c004b3d3bf.txt"])
+    assert any("missing.txt" in p for p in r1.problems["metadata.jsonl"])
+
+    chunks = engine.index.chunk_ids("000_eb52613fceb0bc2a.txt")
+    assert not engine.sync().metadata_updated  # nothing changed
+    sidecar.write_text(sidecar.read_text().replace("2025-02-08", "2025-02-09"))
+    r3 = engine.sync()
+    assert r3.metadata_updated == ["000_eb52613fceb0bc2a.txt"] and r3.chunks_added == 0 and not r3.changed
+    assert engine.index.chunk_ids("000_eb52613fceb0bc2a.txt") == chunks
+    assert {f["file"]: f for f in engine.status()["articles"]}["000_eb52613fceb0bc2a.txt"]["date"] == "2025-02-09"
