@@ -452,7 +452,9 @@ def tense_clash(sentence: str) -> str | None:
     if not ahead:
         return None
     words = re.findall(r"[a-z']+", low)
-    at = next(i for i in range(len(words)) if " ".join(words[i:i + len(ahead.split())]) == ahead)
+    at = next((i for i in range(len(words)) if " ".join(words[i:i + len(ahead.split())]) == ahead), None)
+    if at is None:
+        return None  # "tomorrow's": a word of its own, not the time
     for i, w in enumerate(words[:at]):
         # "told reporters he would meet Zelensky next week": the time is the plan's, reported in the past
         if w in _PAST and not _AUXILIARY & set(words[max(0, i - 2):i]) and not _PLANNED & set(words[i + 1:at]):

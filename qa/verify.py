@@ -7,10 +7,14 @@
      (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy"),
      and so does what it claims besides: a superlative or exclusive ("the most", "only", "first"), a time
      ("soon", "yesterday"; one the question gives is its frame, not the answer's claim), and the bound or
-     hedge its passage puts on a figure ("more than $50 billion", "could be worth");
+     hedge its passage puts on a figure ("more than $50 billion", "could be worth"); a figure must move the
+     way its passage says ("down by 65 cents" is not "increased by 65 cents"), a past event cannot be
+     placed in the future ("met … next week"), and a bare surname in a passage is the person its article
+     names first (the passage's "Biden" is not Jill Biden in an article that opens with Joe Biden);
   2. attribution: a sentence that says who spoke ("X said / thinks / wrote …", "According to X, …", or a
      name answering "who said …?") must name the person the passage attributes the words to, resolved
-     through the sentence and its neighbours ("…, he wrote" is whoever the sentence before names);
+     through the sentence and its neighbours ("…, he wrote" is whoever the sentence before names); a
+     passage sentence that names its speaker does not lend the words to anyone else it mentions;
   3. support: embedding similarity with the best sentence there plus the share of its content words
      found there, against a threshold chosen on hand labels (``qa bench verify``).
   A sentence that fails any of them is unsupported; its ``issues`` say why. Sentences with no claim

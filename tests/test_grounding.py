@@ -518,6 +518,7 @@ def test_cut_off_headlines_are_neither_quoted_nor_echoed(embedder):
     ("Trump told reporters he would meet Zelensky next week.", None),  # a plan, reported in the past
     ("Trump and Zelensky met in Washington last week.", None),
     ("They met on Monday and agreed to talk again next week.", None),
+    ("Officials met to prepare tomorrow's summit.", None),
 ])
 def test_a_past_event_placed_in_the_future_is_caught(sentence, clash):
     from qa.facts import tense_clash
