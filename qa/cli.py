@@ -75,7 +75,7 @@ def _print_answer(answer, out=sys.stdout):
     if answer.citations:
         print("\nSources:", file=out)
         for c in answer.citations:
-            print(f"[{c.n}] {c.file} [{c.start}:{c.end}] {c.title}", file=out)
+            print(f"[{c.n}] {c.source()} [{c.start}:{c.end}] {c.title}", file=out)
             print(f"    \"{c.quote}\"", file=out)
     elif answer.passages:
         heading = "Closest passages (not enough to answer):" if answer.abstained else "Passages given (none cited):"

@@ -16,7 +16,8 @@ from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
-from .index import ChromaIndex, SyncReport
+from .index import ChromaIndex, SyncReport, read_meta
+from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, Answer, Event, Generator, Passage
 
@@ -84,6 +85,7 @@ class Engine:
         self.index_lock = RWLock()
         self.model_lock = threading.Lock()
         self._lexical: LexicalIndex | None = None  # as of the last retrieval (see _lexical_snapshot)
+        self._meta: dict[str, ArticleMeta] | None = None  # each article's metadata, read once per sync
         self._texts: dict[tuple, str] = {}
         self._texts_lock = threading.Lock()
 
@@ -99,6 +101,8 @@ class Engine:
 
     def _sync(self, corpus_dir=None, on_start=None, on_progress=None) -> SyncReport:
         report = self.index.sync(Path(corpus_dir or self.settings.corpus_dir), on_start, on_progress)
+        if report.changed or report.metadata_updated:
+            self._meta = None
         if report.changed:
             self.retriever.invalidate()
             if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
@@ -363,6 +367,7 @@ class Engine:
             passages = found.passages
             premise = self.check_premise(question, passages)
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
+            metas = self.article_meta()
         first = None
         if premise.declined and self.settings.premise_check:  # never an answer about someone else as one about X
             log.info("premise check: the articles do not mention %s", ", ".join(f.text for f in premise.absent))
@@ -380,9 +385,18 @@ class Engine:
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000
                 if premise.facts and ev.premise is None:
                     ev.premise = premise.to_dict()
+                for c in ev.citations:  # who published each cited article, and when
+                    m = metas.get(c.file)
+                    c.outlet, c.date = (m.outlet, m.date) if m else (None, None)
             elif first is None:
                 first = time.perf_counter()
             yield ev
+
+    def article_meta(self) -> dict[str, ArticleMeta]:
+        """Each indexed article's metadata (outlet, date, …) by file; read from the index once per sync."""
+        if self._meta is None:
+            self._meta = {f: read_meta(md.get("meta")) for f, md in self.index.manifest().items()}
+        return self._meta
 
     def check_premise(self, question: str, passages: list[Passage]):
         """What the question takes for granted that the retrieved passages do not say (qa.premise)."""

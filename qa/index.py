@@ -83,7 +83,8 @@ def _dump(meta: ArticleMeta) -> str:
     return json.dumps(asdict(meta), sort_keys=True, ensure_ascii=False)
 
 
-def _meta(raw: str | None) -> ArticleMeta:
+def read_meta(raw: str | None) -> ArticleMeta:
+    """An article's metadata as the manifest records it (JSON)."""
     try:
         return ArticleMeta(**json.loads(raw)) if raw else ArticleMeta()
     except (TypeError, ValueError):  # a record written by another version: read afresh next time
@@ -202,7 +203,7 @@ class ChromaIndex:
         the title it gives, else the article's own)."""
         out = []
         for f, m in sorted(self.manifest().items()):
-            meta = _meta(m.get("meta"))
+            meta = read_meta(m.get("meta"))
             out.append({"file": f, "title": meta.title or m.get("title", ""), "chunks": int(m.get("chunks", 0)),
                         "date": meta.date, "outlet": meta.outlet, "url": meta.url, "authors": meta.authors})
         return out
@@ -326,7 +327,7 @@ class ChromaIndex:
             if old and old.get("hash") == h and old.get("chunker") == self.chunker:
                 report.unchanged.append(e.path)
                 if "own_meta" in old:
-                    own = _meta(old["own_meta"])
+                    own = read_meta(old["own_meta"])
                 else:  # recorded before metadata was read: read what the article says of itself once
                     doc0 = parse(e.path, data)
                     own = self._own_meta(e.path, data, doc0, report) if isinstance(doc0, Document) else ArticleMeta()

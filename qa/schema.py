@@ -95,6 +95,13 @@ class Citation:
     start: int  # file span of the quote
     end: int
     quote: str
+    outlet: str | None = None  # the article's metadata (qa.meta), where known
+    date: str | None = None  # ISO
+
+    def source(self) -> str:
+        """Who published it and when, then the file: "CNN, 2022-06-16 · rtqa_0013.txt"."""
+        said = ", ".join(x for x in (self.outlet, self.date) if x)
+        return f"{said} · {self.file}" if said else self.file
 
 
 @dataclass

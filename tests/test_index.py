@@ -210,3 +210,11 @@ def test_article_metadata_from_a_sidecar_front_matter_and_meta_tags(seeds_copy, 
     assert r3.metadata_updated == ["000_eb52613fceb0bc2a.txt"] and r3.chunks_added == 0 and not r3.changed
     assert engine.index.chunk_ids("000_eb52613fceb0bc2a.txt") == chunks
     assert {f["file"]: f for f in engine.status()["articles"]}["000_eb52613fceb0bc2a.txt"]["date"] == "2025-02-09"
+
+    # citations say who published the article and when (the metadata change included)
+    a = engine.ask("Where did Trump suggest a meeting with Zelensky would take place?", backend="extractive")
+    cited = {c.file: c for c in a.citations}
+    c = cited["000_eb52613fceb0bc2a.txt"]
+    assert (c.outlet, c.date) == ("Kyiv Independent", "2025-02-09")
+    assert c.source() == "Kyiv Independent, 2025-02-09 · 000_eb52613fceb0bc2a.txt"
+    assert a.to_dict()["citations"][0]["outlet"] == a.citations[0].outlet
