@@ -79,6 +79,7 @@ class SyncReport:
         d["metadata_updated"], d["problems"] = self.metadata_updated, self.problems
         return d
 
+
 def _dump(meta: ArticleMeta) -> str:
     return json.dumps(asdict(meta), sort_keys=True, ensure_ascii=False)
 
