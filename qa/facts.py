@@ -16,11 +16,11 @@ from typing import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import STOPWORDS, sentence_spans
+from .text import ABBREVIATIONS, STOPWORDS, sentence_spans
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december"]
-_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -85,7 +85,7 @@ _NOT_NAMES = STOPWORDS | {
     "furthermore", "nevertheless", "otherwise", "indeed", "notably", "reportedly", "officials", "police",
     "authorities", "experts", "analysts", "researchers", "scientists", "critics", "residents", "people",
     "several", "few", "more", "less", "over", "under", "about", "around", "nearly", "almost", "just", "only",
-} | set(MONTHS) | set(WEEKDAYS) | set(_MONTH_ABBR)
+} | set(MONTHS) | set(WEEKDAYS) | set(MONTH_ABBR)
 
 
 def _fold_word(w: str) -> str:
@@ -120,7 +120,7 @@ def norm_tokens(text: str) -> tuple[str, ...]:
     t = re.sub(r"'s\b|s'(?=\s|$)", "", t)  # possessives
     out = []
     for w in re.findall(r"[a-z]+\d+\b|\d+(?:\.\d+)?|[a-z]+", t):
-        w = _MONTH_ABBR.get(w, w)
+        w = MONTH_ABBR.get(w, w)
         w = _NUMBER_WORDS.get(w, w)
         out.append(_fold_word(w))
     return tuple(out)
@@ -144,8 +144,8 @@ class Fact:
 _CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][\w'’.\-]*(?:\s+(?:of|de|la|al|bin|von|van|der|du|da|the)?\s*[A-Z][\w'’.\-]*)*")
 _QUOTE = re.compile(r"[\"“]([^\"“”]{3,300})[\"”]")
 _NUM = re.compile(r"(?<![\w.])(?<![A-Za-z]-)\$?\d+(?:[.,]\d+)*%?(?![A-Za-z\d])")
-_DATE = re.compile(r"\b(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b|"
-                   r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\b", re.I)
+_DATE = re.compile(r"\b(" + "|".join(MONTHS + list(MONTH_ABBR)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b|"
+                   r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS + list(MONTH_ABBR)) + r")\b", re.I)
 
 
 def _before_title(run: str, word: str) -> bool:
@@ -211,7 +211,7 @@ def facts(text: str) -> list[Fact]:
     for m in _DATE.finditer(unquoted):
         month = (m.group(1) or m.group(4)).lower().rstrip(".")
         day = m.group(2) or m.group(3)
-        month = _MONTH_ABBR.get(month, month)
+        month = MONTH_ABBR.get(month, month)
         if 1 <= int(day) <= 31:
             out.append(Fact("date", m.group().strip(), (month, str(int(day)))))
             dated.add(str(int(day)))
@@ -238,7 +238,10 @@ def facts(text: str) -> list[Fact]:
     return out
 
 
-_ABBREVIATED = re.compile(r"\b(Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Prof|Rev|Hon)\.$")
+def _abbreviated(before: str) -> bool:
+    """Does the text end with an abbreviation's full stop ("Dr.", "Sen."), which ends no sentence?"""
+    m = re.search(r"(\w+)\.$", before)
+    return m is not None and m.group(1).lower() in ABBREVIATIONS
 
 
 class Source:
@@ -261,7 +264,7 @@ class Source:
                     if a and b:
                         before = t[:m.start()].rstrip()
                         opens = (not before or before[-1] in ".!?\"“”:;—–-(\n" or t[m.start() - 1:m.start()] == "\n") \
-                            and not _ABBREVIATED.search(before)  # "First lady Dr. Jill Biden" opens nothing
+                            and not _abbreviated(before)  # "First lady Dr. Jill Biden" opens nothing
                         pairs.append((a[-1], b[0], opens))
             self._caps = pairs
         return self._caps

@@ -26,10 +26,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .corpus import HTML_SUFFIXES, SIDECARS
+from .facts import MONTHS as FACT_MONTHS, MONTH_ABBR
 
-MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
-MONTHS |= {m[:3]: i for m, i in list(MONTHS.items())} | {"sept": 9}
+# month names and their short forms ("Feb", "Sept"), numbered
+MONTHS = {m: i for i, m in enumerate(FACT_MONTHS, 1)}
+MONTHS |= {short: MONTHS[m] for short, m in MONTH_ABBR.items()}
 
 _ISO = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
