@@ -89,18 +89,39 @@ def _marker_text(text: str, cites: list[int]) -> str:
     return md_esc(body) + "".join(f" \\[{n}\\]" for n in cites)
 
 
+def dateline(x: dict) -> str:
+    """Who published an article and when, "CNN, 2022-06-16", where its metadata says (else "")."""
+    return ", ".join(str(v) for v in (x.get("outlet"), x.get("date")) if v)
+
+
 def _sources_block(a: dict) -> str:
-    """The cited files, one line each with their markers."""
+    """The cited files, one line each with their markers, outlet and date."""
     by_file: dict[str, list] = {}
     for c in a.get("citations") or []:
-        entry = by_file.setdefault(c["file"], [[], c["title"]])
+        entry = by_file.setdefault(c["file"], [[], c["title"], dateline(c)])
         if c["n"] not in entry[0]:
             entry[0].append(c["n"])
     if not by_file:
         return ""
-    lines = [" ".join(f"\\[{n}\\]" for n in ns) + f" <code>{esc(f)}</code> {md_esc(t)}"
-             for f, (ns, t) in by_file.items()]
+    lines = [" ".join(f"\\[{n}\\]" for n in ns) + (f' <span class="qa-dateline">{md_esc(d)}</span> ·' if d else "")
+             + f" <code>{esc(f)}</code> {md_esc(t)}" for f, (ns, t, d) in by_file.items()]
     return "**Sources**  \n" + "  \n".join(lines)
+
+
+def time_note(a: dict) -> str:
+    """How the question's time was read ("this week" -> the articles of June 10-16), when it said one."""
+    w = a.get("when") or {}
+    if not w.get("phrase"):
+        return ""
+    if w.get("from"):
+        span = f"articles published {w['from']} to {w['as_of']}"
+    else:
+        span = f"articles up to {w['as_of']}"
+    if w.get("near") == [w["as_of"], w["as_of"]]:
+        span += ", newest first"
+    elif w.get("near"):
+        span += f", those of {w['near'][0]} to {w['near'][1]} first"
+    return f'<span class="qa-meta qa-time">“{esc(w["phrase"])}” read as {esc(span)}</span>'
 
 
 _REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped",
@@ -162,6 +183,8 @@ def render_answer(a: dict) -> str:
         parts.append(_sources_block(a))
     if a.get("standalone") and a.get("question") and a["standalone"] != a["question"]:
         parts.append(f'<span class="qa-meta qa-standalone">Searched for: {esc(a["standalone"])}</span>')
+    if note := time_note(a):
+        parts.append(note)
     if a.get("notice"):
         parts.append(f'<span class="qa-notice">{esc(a["notice"])}</span>')
     if a.get("backend"):
@@ -180,18 +203,19 @@ def sources_html(a: dict | None) -> str:
             if c["n"] in seen:
                 continue
             seen.add(c["n"])
-            items.append((c["n"], c["file"], c["title"], c["quote"]))
+            items.append((c["n"], c["file"], c["title"], c["quote"], dateline(c)))
         head = ("Closest passage (the question's premise is not in the articles)"
                 if (a.get("premise") or {}).get("absent") else "Cited passages")
     elif a.get("passages"):
-        items = [(p["n"], p["file"], p["title"], p["text"]) for p in a["passages"]]
+        items = [(p["n"], p["file"], p["title"], p["text"], dateline(p)) for p in a["passages"]]
         head = f"{ABSTAIN_TEXT} Closest passages (not an answer)" if a.get("abstained") else "Passages"
     else:
         return '<div class="qa-empty">No sources for this answer.</div>'
     cards = [
-        f'<div class="qa-source" data-n="{n}"><b>[{n}]</b> <span class="qa-file">{esc(f)}</span>'
-        f' <span class="qa-title">{esc(t)}</span><blockquote>{esc(q)}</blockquote></div>'
-        for n, f, t, q in items
+        f'<div class="qa-source" data-n="{n}"><b>[{n}]</b> '
+        + (f'<span class="qa-dateline">{esc(d)}</span> · ' if d else "")
+        + f'<span class="qa-file">{esc(f)}</span> <span class="qa-title">{esc(t)}</span><blockquote>{esc(q)}</blockquote></div>'
+        for n, f, t, q, d in items
     ]
     return f'<div class="qa-sources"><p><b>{esc(head)}</b></p>{"".join(cards)}</div>'
 
@@ -239,11 +263,12 @@ def article_html(doc, start: int, end: int) -> str:
 def status_html(status: dict, corpus: str) -> str:
     arts = status["articles"]
     rows = "".join(
-        f"<tr><td>{esc(a['file'])}</td><td>{esc(a['title'])}</td><td>{a['chunks']}</td></tr>" for a in arts
+        f"<tr><td>{esc(a['file'])}</td><td>{esc(a['title'])}</td><td>{esc(a.get('outlet') or '')}</td>"
+        f"<td>{esc(a.get('date') or '')}</td><td>{a['chunks']}</td></tr>" for a in arts
     )
     return (f'<p id="qa-count"><b>{len(arts)} article{"s" if len(arts) != 1 else ""}, {status["chunks"]} chunks</b>'
             f' in the index (folder <code>{esc(corpus)}</code>)</p>'
-            f'<div class="qa-files-wrap"><table class="qa-files"><tr><th>file</th><th>title</th><th>chunks</th></tr>{rows}</table></div>')
+            f'<div class="qa-files-wrap"><table class="qa-files"><tr><th>file</th><th>title</th><th>outlet</th><th>date</th><th>chunks</th></tr>{rows}</table></div>')
 
 
 def history_turns(turns: list[dict]):

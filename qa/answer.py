@@ -22,6 +22,7 @@ from .schema import (  # noqa: F401 (re-exported)
     ABSTAIN_TEXT, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
 )
 from .text import numbers, sentence_spans, terms, words
+from .timeframe import without_time
 
 def evidence_support(ranked: list[Candidate]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""
@@ -122,7 +123,7 @@ class ExtractiveAnswerer:
     def score(self, question: str, passages: list[Passage], qemb: np.ndarray | None) -> list[Candidate]:
         """Candidate sentences with their features and support score, best first."""
         lex: LexicalIndex = self._lexical()
-        qterms = list(dict.fromkeys(terms(question)))
+        qterms = list(dict.fromkeys(terms(without_time(question))))
         weights = {t: lex.idf(t) for t in qterms}
         total = sum(weights.values()) or 1.0
         kind = answer_type(question)

@@ -33,6 +33,11 @@ def _prepare_corpus(bench: Path, work: Path, distractors: bool) -> Path:
         d = dest / n
         if not d.exists() or d.stat().st_size != p.stat().st_size:
             shutil.copyfile(p, d)
+    # the articles' metadata (outlet, publication date, url, authors, title), one sidecar for the folder
+    rows = "".join(m.read_text(encoding="utf-8") for src in sources if (m := src / "metadata.jsonl").exists())
+    sidecar = dest / "metadata.jsonl"
+    if rows and (not sidecar.exists() or sidecar.read_text(encoding="utf-8") != rows):
+        sidecar.write_text(rows, encoding="utf-8")
     return dest
 
 
@@ -41,35 +46,38 @@ def load_rtqa(bench: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _row(name: str, value, unit: str = "", base=None, better="higher") -> str:
+def _row(name: str, value, unit: str = "", base=None, better="higher", vs: str = "baseline") -> str:
     v = f"{value:.3f}" if isinstance(value, float) else str(value)
     line = f"  {name:<34} {v:>10} {unit}"
     if base is not None and isinstance(value, (int, float)) and base:
-        line += f"   baseline {base:.3f}  ratio {value / base:.2f}x"
+        line += f"   {vs} {base:.3f}  ratio {value / base:.2f}x"
     return line
 
 
-def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10) -> dict:
-    hits1, hits5, mrr, ret_ms = [], [], [], []
+def eval_retrieval(engine: Engine, questions: list[dict], k: int = 10, *others: Engine) -> list[dict]:
+    """File hit@1/@5, MRR@10 and retrieval times, of ``engine`` and of each of ``others``; each question
+    asked as of its ``question_date``, by every engine in turn (so a busy moment of a shared machine
+    weighs on all of them alike)."""
+    engines = (engine, *others)
+    runs: list[dict[str, list]] = [{"hit@1": [], "hit@5": [], "mrr@10": [], "ms": []} for _ in engines]
     for q in questions:
         gold = set(q["evidence_files"])
-        t: dict[str, float] = {}
-        files = engine.search(q["question"], k=k, timings=t).files
-        hits1.append(hit_at(files, gold, 1))
-        hits5.append(hit_at(files, gold, 5))
-        mrr.append(mrr_at(files, gold, 10))
-        ret_ms.append(t["retrieve_ms"])
+        for e, r in zip(engines, runs):
+            t: dict[str, float] = {}
+            files = e.search(q["question"], k=k, timings=t, as_of=q.get("question_date")).files
+            r["hit@1"].append(hit_at(files, gold, 1))
+            r["hit@5"].append(hit_at(files, gold, 5))
+            r["mrr@10"].append(mrr_at(files, gold, 10))
+            r["ms"].append(t["retrieve_ms"])
     n = len(questions)
-    return {
-        "hit@1": sum(hits1) / n, "hit@5": sum(hits5) / n, "mrr@10": sum(mrr) / n,
-        "retrieve_p50_ms": percentile(ret_ms, 50), "retrieve_p95_ms": percentile(ret_ms, 95),
-    }
+    return [{"hit@1": sum(r["hit@1"]) / n, "hit@5": sum(r["hit@5"]) / n, "mrr@10": sum(r["mrr@10"]) / n,
+             "retrieve_p50_ms": percentile(r["ms"], 50), "retrieve_p95_ms": percentile(r["ms"], 95)} for r in runs]
 
 
 def eval_answers(engine: Engine, questions: list[dict]) -> dict:
     cont, abst, total_ms, answer_ms, misses = [], [], [], [], []
     for q in questions:
-        a = engine.ask(q["question"], backend="extractive")
+        a = engine.ask(q["question"], backend="extractive", as_of=q.get("question_date"))
         ok = contains(a.text, q["answer"])
         cont.append(1.0 if ok else 0.0)
         abst.append(1.0 if a.abstained else 0.0)
@@ -116,9 +124,12 @@ def run_retrieval(args) -> int:
     if bar:
         bar.close()
     again = engine.sync(corpus)
-    engine.ask("warm-up question")  # first query pays for lazy imports
-    ret = eval_retrieval(engine, questions)
-    ans = eval_answers(engine, questions)
+    # the same index blind to time: no as-of date, no window, no preference (what dates buy)
+    blind = Engine(engine.settings.model_copy(update={"time_aware": False}), engine.embedder)
+    for e in (engine, blind):
+        e.ask("warm-up question", as_of=questions[0].get("question_date"))  # lazy imports, vectors in memory
+    ret, ret0 = eval_retrieval(engine, questions, 10, blind)
+    ans, ans0 = eval_answers(engine, questions), eval_answers(blind, questions)
     base = None if args.no_baseline else baseline.retrieval(corpus, questions, engine.embedder)
 
     files = len(build.added) + len(build.updated) + len(build.unchanged)
@@ -131,11 +142,17 @@ def run_retrieval(args) -> int:
         print("  index build                        (index already built; --rebuild to measure)")
     print(_row("chunks", build.chunks_total, "", base and base["chunks"]))
     print(_row("unchanged re-index", again.seconds, "s"))
+    dated = sum(1 for m in engine.article_meta().values() if m.date)
+    print(f"  each question asked as of its question_date; {dated} of {files} articles dated "
+          "(\"blind\": the same index with time_aware off)")
     for m in ("hit@1", "hit@5", "mrr@10"):
         print(_row(f"file {m}", ret[m], "", base and base[m]))
+        print(_row(f"file {m}, blind to time", ret0[m], "", ret[m], vs="with time"))
     print(_row("retrieval p50", ret["retrieve_p50_ms"], "ms", base and base["retrieve_p50_ms"], "lower"))
+    print(_row("retrieval p50, blind to time", ret0["retrieve_p50_ms"], "ms", ret["retrieve_p50_ms"], "lower", "with time"))
     print(_row("retrieval p95", ret["retrieve_p95_ms"], "ms", base and base["retrieve_p95_ms"], "lower"))
     print(_row("extractive containment", ans["containment"]))
+    print(_row("extractive containment, blind to time", ans0["containment"], "", ans["containment"], vs="with time"))
     print(_row("extractive abstained", ans["abstained"]))
     print(_row("extractive answer step p50", ans["answer_p50_ms"], "ms"))
     print(_row("extractive ask (retrieve+answer) p50", ans["ask_p50_ms"], "ms"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -19,7 +20,18 @@ def _settings(args):
         index_dir=getattr(args, "index", None),
         top_k=getattr(args, "k", None),
         backend=getattr(args, "backend", None),
+        as_of=getattr(args, "as_of", None),
     )
+
+
+def _day(text: str):
+    """An --as-of value: a calendar day, YYYY-MM-DD."""
+    from .timeframe import to_date
+
+    d = to_date(text)
+    if d is None or not re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)")
+    return d
 
 
 def _engine(args):
@@ -71,6 +83,12 @@ def _print_answer(answer, out=sys.stdout):
             print(f"    - {r['kind']}: {r['before']} ({'; '.join(r['why'])})", file=out)
     if answer.notice:
         print(f"  note: {answer.notice}", file=out)
+    when = answer.when or {}
+    if when.get("from") or when.get("near"):
+        span = f"published {when['from']} to {when['as_of']}" if when.get("from") else f"up to {when['as_of']}"
+        prefer = " (newest first)" if when.get("near") == [when["as_of"]] * 2 else (
+            f" (those of {when['near'][0]} to {when['near'][1]} first)" if when.get("near") else "")
+        print(f"  time: \"{when['phrase']}\" read as articles {span}{prefer}", file=out)
     print(f"\n({answer.backend}; {answer.timings.get('total_ms', 0):.0f} ms)", file=out)
     if answer.citations:
         print("\nSources:", file=out)
@@ -223,10 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print answer, citations, passages and timings as JSON")
     s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
     s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
+    s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                   help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("chat", help="a conversation in the terminal (follow-ups use the history)")
     s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
+    s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                   help="the day the questions are asked on: no later article is used (QA_AS_OF; default today)")
     s.add_argument("-k", type=int, help="passages to use (QA_TOP_K)")
     s.set_defaults(func=cmd_chat)
 

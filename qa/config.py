@@ -7,6 +7,7 @@ Precedence (highest first): explicit arguments, environment variables, the TOML 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -54,6 +55,14 @@ class Settings(BaseSettings):
     file_weight: float = Field(3.0, ge=0, description="weight of the article-level fusion in ranking articles")
     passage_file_weight: float = Field(1.0, ge=0, description="weight of the article-level fusion in ranking passages")
     article_weight: float = Field(1.0, ge=0, description="weight of whole-article BM25 in the article-level fusion")
+    time_aware: bool = Field(
+        True, description="use the question's time frame in retrieval (as-of date, \"this week\", \"latest\"); "
+        "off only to measure what it buys"
+    )
+    as_of: date | None = Field(
+        None, description="the day questions are asked on (YYYY-MM-DD): no article published later is used, and "
+        "\"this week\", \"yesterday\", \"latest\" count from it; unset = today"
+    )
 
     # answering
     backend: Backend = Field(

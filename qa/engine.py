@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import contextlib
+import logging
 import os
 import threading
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import timeframe
 from .answer import Answerer, ExtractiveAnswerer
 from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
@@ -20,6 +22,7 @@ from .index import ChromaIndex, SyncReport, read_meta
 from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, Answer, Event, Generator, Passage
+from .timeframe import Frame
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ class Engine:
         self.model_lock = threading.Lock()
         self._lexical: LexicalIndex | None = None  # as of the last retrieval (see _lexical_snapshot)
         self._meta: dict[str, ArticleMeta] | None = None  # each article's metadata, read once per sync
+        self._dates: dict[str, date | None] | None = None
         self._texts: dict[tuple, str] = {}
         self._texts_lock = threading.Lock()
 
@@ -102,7 +106,7 @@ class Engine:
     def _sync(self, corpus_dir=None, on_start=None, on_progress=None) -> SyncReport:
         report = self.index.sync(Path(corpus_dir or self.settings.corpus_dir), on_start, on_progress)
         if report.changed or report.metadata_updated:
-            self._meta = None
+            self._meta = self._dates = None
         if report.changed:
             self.retriever.invalidate()
             if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
@@ -322,28 +326,47 @@ class Engine:
             return too_long(self.settings.max_question_chars)
         return None
 
-    def search(self, question: str, k: int | None = None, timings: dict | None = None) -> Retrieval:
+    def search(self, question: str, k: int | None = None, timings: dict | None = None,
+               as_of: date | str | None = None) -> Retrieval:
         """Retrieval alone, no answer (benchmarks, inspection): the top ``k`` passages and the ranking of
-        every candidate article, read under the index lock like a question's."""
+        every candidate article, read under the index lock like a question's, in the question's time frame."""
         with self.index_lock.read():
-            return self.retriever.search(question, k, timings)
+            return self._search(question, k, timings, None, self.frame(question, as_of))[0]
 
-    def retrieve(self, question: str, k: int | None = None, timings: dict | None = None) -> list[Passage]:
-        return self.search(question, k, timings).passages
+    def retrieve(self, question: str, k: int | None = None, timings: dict | None = None,
+                 as_of: date | str | None = None) -> list[Passage]:
+        return self.search(question, k, timings, as_of).passages
+
+    def frame(self, question: str, as_of: date | str | None = None) -> Frame:
+        """The question's time frame (qa.timeframe) as of ``as_of``, else the as_of setting, else today
+        (with time_aware off: no frame, every article is used)."""
+        if not self.settings.time_aware:
+            return Frame(date.max)
+        return timeframe.frame(question, as_of or self.settings.as_of)
+
+    def _search(self, question: str, k: int | None, timings: dict | None, qemb, frame: Frame) -> tuple[Retrieval, Frame]:
+        """Retrieval in ``frame`` (call under the read lock). A window in which no dated article was
+        published is widened to every article up to the as-of date, and the frame returned says so (a
+        corpus with no dated article keeps the window: nothing says its articles are out of it)."""
+        dates = self.article_dates()
+        if frame.lo is not None and any(dates.values()) and not any(d and frame.allows(d) for d in dates.values()):
+            frame = frame.widen()
+        return self.retriever.search(question, k, timings, qemb, frame, dates), frame
 
     def ask_stream(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
-        budget: int | None = None,
+        budget: int | None = None, as_of: date | str | None = None,
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
-        conversation (oldest first); a follow-up is rewritten with it before retrieval. ``k``, ``backend``
-        and ``budget`` (the LLM's evidence word-pieces) override their settings for this question only."""
+        conversation (oldest first); a follow-up is rewritten with it before retrieval. ``k``, ``backend``,
+        ``budget`` (the LLM's evidence word-pieces) and ``as_of`` (the day it is asked on) override their
+        settings for this question only."""
         with self.model_lock:  # building an answerer (loading its model) happens once
             answerer = self.answerer(backend)
-        yield from self._ask_stream(answerer, question, k, history, budget)
+        yield from self._ask_stream(answerer, question, k, history, budget, as_of)
 
     def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None,
-                    budget: int | None = None) -> Iterator[Event]:
+                    budget: int | None = None, as_of: date | str | None = None) -> Iterator[Event]:
         """The index read lock is held only while the question is retrieved and its premise checked (a
         consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
         a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
@@ -363,7 +386,7 @@ class Engine:
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
         with self.index_lock.read():
-            found = self.retriever.search(question, k, timings, qemb)
+            found, frame = self._search(question, k, timings, qemb, self.frame(question, as_of))
             passages = found.passages
             premise = self.check_premise(question, passages)
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
@@ -385,9 +408,13 @@ class Engine:
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000
                 if premise.facts and ev.premise is None:
                     ev.premise = premise.to_dict()
-                for c in ev.citations:  # who published each cited article, and when
-                    m = metas.get(c.file)
-                    c.outlet, c.date = (m.outlet, m.date) if m else (None, None)
+                for c in ev.citations:  # who published each article used, and when
+                    c.outlet, c.date = published(metas, c.file)
+                for p in ev.passages:
+                    p.outlet, p.date = published(metas, p.file)
+                ev.when = frame.to_dict()
+                if note := dated(frame, ev):
+                    ev.notice = f"{ev.notice} {note}" if ev.notice else note
             elif first is None:
                 first = time.perf_counter()
             yield ev
@@ -397,6 +424,12 @@ class Engine:
         if self._meta is None:
             self._meta = {f: read_meta(md.get("meta")) for f, md in self.index.manifest().items()}
         return self._meta
+
+    def article_dates(self) -> dict[str, date | None]:
+        """Each indexed article's publication day by file (None: undated), parsed once per sync."""
+        if self._dates is None:
+            self._dates = {f: timeframe.to_date(m.date) for f, m in self.article_meta().items()}
+        return self._dates
 
     def check_premise(self, question: str, passages: list[Passage]):
         """What the question takes for granted that the retrieved passages do not say (qa.premise)."""
@@ -444,14 +477,34 @@ class Engine:
 
     def ask(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
-        budget: int | None = None,
+        budget: int | None = None, as_of: date | str | None = None,
     ) -> Answer:
         answer = None
-        for ev in self.ask_stream(question, k, backend, history, budget):
+        for ev in self.ask_stream(question, k, backend, history, budget, as_of):
             if isinstance(ev, Answer):
                 answer = ev
         assert answer is not None
         return answer
+
+
+def published(metas: dict[str, ArticleMeta], file: str) -> tuple[str | None, str | None]:
+    """The outlet and date of an article, as its metadata says."""
+    m = metas.get(file)
+    return (m.outlet, m.date) if m else (None, None)
+
+
+def dated(frame: Frame, answer: Answer) -> str | None:
+    """What the answer should say about time: that the period asked about held no article, or, for a
+    "latest" question, the date of the newest article it cites."""
+    if frame.widened:
+        return (f"No article was published {frame.phrase} (as of {frame.as_of.isoformat()}); "
+                f"the answer draws on every article up to that day.")
+    if frame.recent and not answer.abstained:
+        cited = sorted((c for c in answer.citations if c.date), key=lambda c: c.date or "")
+        if cited:
+            c = cited[-1]
+            return f"Most recent article cited: {c.outlet + ', ' if c.outlet else ''}{c.date}."
+    return None
 
 
 class Fallback:

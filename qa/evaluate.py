@@ -30,6 +30,7 @@ from .metrics import (
     rate,
     token_f1,
 )
+from .timeframe import to_date
 
 UNANSWERABLE = "unanswerable"
 CONVERSATION = "conversation"
@@ -45,6 +46,7 @@ class Question:
     choices: list[str] | None = None
     turns: list["Question"] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # a false-premise question: what the articles never mention
+    as_of: str | None = None  # the day it was asked ("as_of" or RealTime QA's "question_date"): its time frame
 
     @property
     def answerable(self) -> bool:
@@ -54,17 +56,22 @@ class Question:
 def parse_question(d: dict, line: int = 0) -> Question:
     """Our format, or RealTime QA's (answer, choices, evidence_files, question_type)."""
     qid = str(d.get("id") or f"line-{line}")
+    as_of = d.get("as_of") or d.get("question_date")
+    if as_of is not None and to_date(as_of) is None:
+        raise ValueError(f"line {line}: as_of/question_date {as_of!r} is not a date (YYYY-MM-DD)")
     if "turns" in d:
         turns = [parse_question({**t, "type": t.get("type", "fact")}, line) for t in d["turns"]]
         for i, t in enumerate(turns):
             t.id = f"{qid}#{i + 1}"
-        return Question(qid, CONVERSATION, turns=turns)
+        for t in turns:
+            t.as_of = t.as_of or as_of
+        return Question(qid, CONVERSATION, turns=turns, as_of=as_of)
     if "answers" in d or "gold_files" in d:
         return Question(qid, d.get("type", "fact"), d["question"], list(d.get("answers", [])),
-                        list(d.get("gold_files", [])), d.get("choices"), absent=list(d.get("absent", [])))
+                        list(d.get("gold_files", [])), d.get("choices"), absent=list(d.get("absent", [])), as_of=as_of)
     if "answer" in d:  # RealTime QA
         return Question(qid, d.get("question_type", "fact"), d["question"], [d["answer"]],
-                        list(d.get("evidence_files", [])), d.get("choices"))
+                        list(d.get("evidence_files", [])), d.get("choices"), as_of=as_of)
     raise ValueError(f"line {line}: a question needs 'answers'/'gold_files', 'answer' or 'turns'")
 
 
@@ -107,6 +114,8 @@ class Item:
     premise: dict | None = None
     passages: list[dict] = field(default_factory=list)  # as given to the answerer: n, file, title, text, clean_start
     expected_absent: list[str] = field(default_factory=list)  # a trap's never-mentioned subject
+    sources: list[dict] = field(default_factory=list)  # each citation: n, file, outlet, date
+    when: dict | None = None  # the time frame it was answered in (as-of date, window, preference)
 
 
 def sentence_key(question: str, sentence: str) -> tuple[str, str]:
@@ -172,9 +181,12 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
                             "wording": s.wording}
                            for s in sentences],
                 draft=answer.draft, repairs=answer.repairs, premise=answer.premise,
-                passages=[{"n": i, "file": p.file, "title": p.title, "text": p.text, "clean_start": p.clean_start}
-                          for i, p in enumerate(answer.passages, 1)],
-                expected_absent=q.absent)
+                passages=[{"n": i, "file": p.file, "title": p.title, "text": p.text, "clean_start": p.clean_start,
+                           "outlet": p.outlet, "date": p.date} for i, p in enumerate(answer.passages, 1)],
+                expected_absent=q.absent,
+                sources=[{"n": c.n, "file": c.file, "outlet": c.outlet, "date": c.date}
+                         for c in {c.n: c for c in answer.citations}.values()],
+                when=answer.when)
 
 
 def named(expected: str, absent: list[str]) -> bool:
@@ -212,7 +224,7 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
     items: list[Item] = []
 
     def ask(q: Question, qtype: str, history: list[Turn]) -> Item:
-        answer = engine.ask(q.question, k=k, backend=backend, history=history, budget=budget)
+        answer = engine.ask(q.question, k=k, backend=backend, history=history, budget=budget, as_of=q.as_of)
         # the article ranking for the metrics is the one of the retrieval the answer used
         it = _item(q, qtype, answer, answer.ranking if answer.passages else [], k, labels)
         if judge is not None:
@@ -289,6 +301,15 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def cited_sources(item: dict) -> str:
+    """The cited articles with outlet and date where known: "[1] CNN, 2022-06-16 · rtqa_0013.txt"."""
+    out = []
+    for c in item.get("sources") or []:
+        said = ", ".join(x for x in (c.get("outlet"), c.get("date")) if x)
+        out.append(f"[{c['n']}] {said + ' · ' if said else ''}{c['file']}")
+    return "; ".join(out) or ", ".join(item.get("cited_files") or []) or "–"
+
+
 def to_markdown(rep: dict) -> str:
     meta, o = rep["meta"], rep["overall"]
     lines = [
@@ -336,7 +357,7 @@ def to_markdown(rep: dict) -> str:
             f"- expected: {expected}; gold files: {', '.join(i['gold_files']) or '–'}",
             f"- answer: {i['answer']}",
             *([f"- draft before repair: {i['draft']}"] if i.get("repairs") else []),
-            f"- cited: {', '.join(i['cited_files']) or '–'}; retrieved: {', '.join(dict.fromkeys(i['retrieved_files'])) or '–'}",
+            f"- cited: {cited_sources(i)}; retrieved: {', '.join(dict.fromkeys(i['retrieved_files'])) or '–'}",
             "",
         ]
     return "\n".join(lines) + "\n"

@@ -10,8 +10,8 @@ in the same Chroma (embedded or server), so the index carries its own manifest.
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -26,6 +26,7 @@ from .meta import ArticleMeta, of_document, read_sidecar
 from .embedding import Embedder
 
 if TYPE_CHECKING:
+    import numpy as np
     from chromadb.api import ClientAPI
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -182,7 +183,8 @@ class ChromaIndex:
             r = collection.get(include=include, limit=page, offset=offset)
             out["ids"] += r["ids"]
             for k in include:
-                out[k] += r[k] or []
+                got = r[k]
+                out[k] += [] if got is None else list(got)
             if len(r["ids"]) < page:
                 return out
             offset += page
@@ -195,6 +197,15 @@ class ChromaIndex:
     def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
         got = self._get_all(self.collection, ["documents", "metadatas"])
         return got["ids"], got["documents"], got["metadatas"]
+
+    def vectors(self, ids: list[str]) -> np.ndarray:
+        """The embeddings of these chunks, in this order (one row each)."""
+        import numpy as np
+
+        got = self._get_all(self.collection, ["embeddings"])
+        row = {cid: i for i, cid in enumerate(got["ids"])}
+        matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+        return matrix[[row[cid] for cid in ids]] if ids else matrix[:0]
 
     def chunk_ids(self, file: str) -> list[str]:
         return self.collection.get(where={"file": file}, include=[])["ids"]

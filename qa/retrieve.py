@@ -14,6 +14,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from typing import Callable
 
 import numpy as np
 
@@ -22,19 +24,24 @@ from .embedding import Embedder
 from .index import ChromaIndex
 from .schema import Passage  # noqa: F401 (re-exported)
 from .text import terms
+from .timeframe import Frame
 
 
 class LexicalIndex:
     """BM25 over every chunk (title + text) and over every whole article, rebuilt from Chroma (cheap)
     whenever the index changed, so it never drifts from the vector side."""
 
-    def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict]):
+    def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict],
+                 vectors: Callable[[list[str]], np.ndarray] | None = None):
         import bm25s
 
+        self._vectors = vectors
+        self._matrix: np.ndarray | None = None
         self.ids = ids
         self.meta = metadatas
         self.docs = docs
         self._vocab: set[str] | None = None
+        self._position: dict[str, int] | None = None
         title_terms: dict[str, list[str]] = {}
         for m in metadatas:
             t = m.get("title", "")
@@ -52,6 +59,8 @@ class LexicalIndex:
         for i, m in enumerate(metadatas):
             by_file.setdefault(m["file"], []).append(i)
         self.files = sorted(by_file)
+        position = {f: i for i, f in enumerate(self.files)}
+        self.file_of = np.array([position[m["file"]] for m in metadatas], dtype=np.int64)  # chunk -> its file
         articles = []
         for f in self.files:
             idx = sorted(by_file[f], key=lambda i: int(metadatas[i].get("clean_start", 0)))
@@ -63,6 +72,16 @@ class LexicalIndex:
         if docs:
             self.bm25.index(corpus, show_progress=False)
             self.article_bm25.index(articles, show_progress=False)
+
+    def position(self, chunk_id: str) -> int | None:
+        """Where a chunk is in this index (None: not in it)."""
+        if self._position is None:
+            self._position = {cid: i for i, cid in enumerate(self.ids)}
+        return self._position.get(chunk_id)
+
+    def file_of_id(self, chunk_id: str) -> str | None:
+        i = self.position(chunk_id)
+        return None if i is None else self.meta[i]["file"]
 
     @property
     def vocab(self) -> set[str]:
@@ -85,20 +104,50 @@ class LexicalIndex:
     def _query(self, query: str) -> list[str]:
         return [t for t in terms(query) if t in self.df]
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Chunks: (position, score), best first."""
+    def _kept(self, excluded: frozenset[str]) -> np.ndarray | None:
+        """1 for each article not ``excluded``, 0 for the others (None when none is)."""
+        if not excluded:
+            return None
+        return np.array([f not in excluded for f in self.files], dtype=np.float32)
+
+    def kept_chunks(self, excluded: frozenset[str]) -> np.ndarray:
+        """1 for each chunk of an article not ``excluded``, 0 for the others."""
+        kept = self._kept(excluded)
+        return np.ones(self.n, dtype=np.float32) if kept is None else kept[self.file_of]
+
+    def nearest(self, qemb: np.ndarray, n: int, excluded: frozenset[str]) -> list[tuple[str, float]]:
+        """The ``n`` chunks nearest ``qemb`` (unit vectors: cosine) among those of the articles not
+        ``excluded``, exactly: (id, cosine distance), nearest first. The chunks' vectors are read from
+        the index the first time (about 1.5 kB a chunk), then kept with this snapshot."""
+        if self._matrix is None:
+            if self._vectors is None:
+                raise RuntimeError("this lexical index has no access to the chunks' vectors")
+            self._matrix = np.asarray(self._vectors(self.ids), dtype=np.float32)
+        rows = np.flatnonzero(self.kept_chunks(excluded))
+        if not len(rows):
+            return []
+        sims = self._matrix[rows] @ np.asarray(qemb, dtype=np.float32)
+        top = np.argpartition(-sims, n - 1)[:n] if len(rows) > n else np.arange(len(rows))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [(self.ids[rows[i]], 1.0 - float(sims[i])) for i in top]
+
+    def search(self, query: str, k: int, excluded: frozenset[str] = frozenset()) -> list[tuple[int, float]]:
+        """Chunks: (position, score), best first; none of the ``excluded`` files."""
         q = self._query(query)
         if not q or not self.n:
             return []
-        res, scores = self.bm25.retrieve([q], k=min(k, self.n), show_progress=False, n_threads=1)
+        mask = self.kept_chunks(excluded) if excluded else None
+        res, scores = self.bm25.retrieve([q], k=min(k, self.n), show_progress=False, n_threads=1, weight_mask=mask)
         return [(int(i), float(s)) for i, s in zip(res[0], scores[0]) if s > 0]
 
-    def search_articles(self, query: str, k: int) -> list[str]:
-        """Files whose whole text best matches, best first."""
+    def search_articles(self, query: str, k: int, excluded: frozenset[str] = frozenset()) -> list[str]:
+        """Files whose whole text best matches, best first; none of the ``excluded`` files."""
         q = self._query(query)
         if not q or not self.files:
             return []
-        res, scores = self.article_bm25.retrieve([q], k=min(k, len(self.files)), show_progress=False, n_threads=1)
+        mask = self._kept(excluded)
+        res, scores = self.article_bm25.retrieve([q], k=min(k, len(self.files)), show_progress=False, n_threads=1,
+                                                 weight_mask=mask)
         return [self.files[int(i)] for i, s in zip(res[0], scores[0]) if s > 0]
 
 
@@ -176,7 +225,7 @@ class HybridRetriever:
         with self._lock:
             if self._lexical is None or count != self._lexical_count:
                 ids, docs, metas = self.index.all_chunks()
-                self._lexical = LexicalIndex(ids, docs, metas)
+                self._lexical = LexicalIndex(ids, docs, metas, self.index.vectors)
                 self._lexical_count = count
             return self._lexical
 
@@ -191,26 +240,33 @@ class HybridRetriever:
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> list[Passage]:
         return self.search(question, k, timings, qemb).passages
 
-    def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None) -> Retrieval:
+    def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None,
+               frame: Frame | None = None, dates: dict[str, date | None] | None = None) -> Retrieval:
         """The top ``k`` passages, and the ranking of all candidate articles. ``timings`` (when given)
-        receives embed_ms, dense_ms, bm25_ms and retrieve_ms."""
+        receives embed_ms, dense_ms, bm25_ms and retrieve_ms.
+
+        ``frame`` (qa.timeframe) with ``dates`` (each article's publication day, None when undated) limits
+        the candidates to the articles the frame allows and, where it prefers a period, lets the articles
+        of that period (or the newest, for "latest") come first among the relevant ones."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
+        excluded = frozenset(f for f, d in (dates or {}).items() if frame and not frame.allows(d))
         t0 = time.perf_counter()
         if qemb is None:
             qemb = self.embedder.encode_one(question)
         t1 = time.perf_counter()
-        dense = self._dense(qemb, n)
-        t2 = time.perf_counter()
         lex = self.lexical
+        dense = self._dense(qemb, n, lex, excluded)
+        t2 = time.perf_counter()
         cands: dict[str, Passage] = {p.id: p for p in dense}
-        lexical = self._bm25(lex, question, n, cands)
+        lexical = self._bm25(lex, question, n, cands, excluded)
         t3 = time.perf_counter()
         # reciprocal rank fusion at two levels: the chunk's own ranks, and its article's ranks (its best
         # chunk in each list, and BM25 over whole articles): an article that ranks high lends weight to
         # its passages, which keeps a lone matching chunk of an off-topic article from coming first
         s = self.settings
-        file_score = rrf_fuse([[p.file for p in dense], [p.file for p in lexical], lex.search_articles(question, n)],
+        file_score = rrf_fuse([[p.file for p in dense], [p.file for p in lexical],
+                               lex.search_articles(question, n, excluded)],
                               [s.dense_weight, s.bm25_weight, s.article_weight], s.rrf_k)
         own = rrf_fuse([[p.id for p in dense], [p.id for p in lexical]], [s.dense_weight, s.bm25_weight], s.rrf_k)
         for p in cands.values():
@@ -223,6 +279,15 @@ class HybridRetriever:
             for f in (p.file, *p.also_in):
                 best[f] = max(best.get(f, 0.0), own[p.id])
         files = sorted(best, key=lambda f: -(s.file_weight * file_score.get(f, 0.0) + best[f]))
+        if frame is not None and frame.near and dates:
+            # time decides among the relevant articles, those the top k came from: the ones published in the
+            # period the question names (the newest, for "latest") come first, then the nearer in time,
+            # then the undated; relevance orders the rest. No article relevance left out is brought in.
+            relevant = list(dict.fromkeys(p.file for p in out))
+            gap = {f: frame.distance(dates.get(f)) for f in relevant}
+            order = sorted(relevant, key=lambda f: (gap[f] is None, gap[f] or 0, relevant.index(f)))
+            out.sort(key=lambda p: order.index(p.file))  # stable: an article's passages keep their order
+            files = order + [f for f in files if f not in gap]
         if timings is not None:
             timings["embed_ms"] = (t1 - t0) * 1000
             timings["dense_ms"] = (t2 - t1) * 1000
@@ -230,24 +295,46 @@ class HybridRetriever:
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(out, files)
 
-    def _dense(self, qemb: np.ndarray, n: int) -> list[Passage]:
-        """The ``n`` chunks nearest the question's embedding (Chroma), with their similarity and rank."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+    def _dense(self, qemb: np.ndarray, n: int, lex: LexicalIndex, excluded: frozenset[str] = frozenset()) -> list[Passage]:
+        """The ``n`` chunks nearest the question's embedding, with their similarity and rank; none of the
+        ``excluded`` files. Chroma's HNSW index answers, asked for ids and distances only (the chunks'
+        text and metadata are in the lexical index already: reading them back from Chroma cost most of a
+        query); with articles excluded, an exact search over the kept chunks' vectors in memory does
+        (Chroma's own filter cost three times the query, paying for every listed file)."""
+        col = self.index.collection
 
-        res = self.index.store.query(VectorStoreQuery(query_embedding=qemb.tolist(), similarity_top_k=n))
+        def query(top: int, where: dict | None = None) -> list[tuple[str, float]]:
+            res = col.query(query_embeddings=[qemb.tolist()], n_results=top, where=where, include=["distances"])
+            return list(zip(res["ids"][0], (res["distances"] or [[]])[0]))
+
+        if not excluded:
+            hits = query(n)
+        else:
+            hits = lex.nearest(qemb, n, excluded)
         out = []
-        for rank, (node, sim) in enumerate(zip(res.nodes or [], res.similarities or [])):
-            p = self._passage(node.node_id, node.get_content(), node.metadata)
-            p.dense = 1.0 - (-math.log(sim)) if sim and sim > 0 else 0.0  # Chroma cosine distance -> similarity
+        missing = [cid for cid, _ in hits if lex.position(cid) is None]
+        got = self.index.collection.get(ids=missing, include=["documents", "metadatas"]) if missing else None
+        extra = {cid: (doc, md) for cid, doc, md in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])} if got else {}
+        for rank, (cid, dist) in enumerate(hits):
+            i = lex.position(cid)
+            if i is not None:
+                p = self._passage(cid, lex.docs[i], lex.meta[i])
+            elif cid in extra:  # indexed after the lexical snapshot (never under the engine's lock)
+                p = self._passage(cid, extra[cid][0] or "", dict(extra[cid][1] or {}))
+            else:
+                continue
+            p.dense = 1.0 - dist  # Chroma's cosine distance -> similarity
             p.dense_rank = rank
             out.append(p)
         return out
 
-    def _bm25(self, lex: LexicalIndex, question: str, n: int, cands: dict[str, Passage]) -> list[Passage]:
-        """The ``n`` chunks BM25 ranks best for the question, with their score and rank; each is added to
-        ``cands`` (a chunk the dense side found already gains its BM25 fields there)."""
+    def _bm25(self, lex: LexicalIndex, question: str, n: int, cands: dict[str, Passage],
+              excluded: frozenset[str] = frozenset()) -> list[Passage]:
+        """The ``n`` chunks BM25 ranks best for the question (none of the ``excluded`` files), with their
+        score and rank; each is added to ``cands`` (a chunk the dense side found already gains its BM25
+        fields there)."""
         out = []
-        for rank, (i, score) in enumerate(lex.search(question, n)):
+        for rank, (i, score) in enumerate(lex.search(question, n, excluded)):
             p = cands.get(lex.ids[i]) or self._passage(lex.ids[i], lex.docs[i], lex.meta[i])
             p.bm25, p.bm25_rank = score, rank
             cands[p.id] = p

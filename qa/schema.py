@@ -52,6 +52,8 @@ class Passage:
     bm25_rank: int | None = None
     segmap: list[list[int]] = field(default_factory=list, repr=False)
     also_in: list[str] = field(default_factory=list)
+    outlet: str | None = None  # its article's metadata (qa.meta), where known
+    date: str | None = None  # ISO
 
     def file_span(self, a: int, b: int) -> tuple[int, int]:
         """File span of ``text[a:b]``."""
@@ -59,7 +61,7 @@ class Passage:
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
-                                              "bm25", "dense_rank", "bm25_rank", "also_in")}
+                                              "bm25", "dense_rank", "bm25_rank", "also_in", "outlet", "date")}
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Answer:
     draft: str | None = None  # the generated text before verification and repair
     ranking: list[str] = field(default_factory=list)  # every candidate article of the retrieval, best first
     options: dict = field(default_factory=dict)  # what it ran with: k, backend, model, budget, premise_check
+    when: dict | None = None  # the time frame it was answered in (qa.timeframe): as-of date, window, preference
 
     @classmethod
     def declining(cls, question: str, backend: str, passages: list[Passage], support: float | None,
@@ -155,6 +158,7 @@ class Answer:
             "draft": self.draft,
             "ranking": self.ranking,
             "options": self.options,
+            "when": self.when,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],

@@ -4,6 +4,7 @@ then app.py as a real server driven through Debian's Chromium (Playwright) and t
 Screenshots of each browser step go to the git-ignored screenshots/ folder."""
 
 import html
+import json
 import os
 import shutil
 import sys
@@ -22,6 +23,7 @@ from conftest import ROOT, SEEDS, running
 
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+SEED_META = {"file": "001_fc8662c004b3d3bf.txt", "source": "Example Wire", "published_at": "2025-02-07"}
 Q_SHARE = "What share of the world's critical raw materials does Ukraine hold?"
 NEW_ARTICLE = (
     "Kelmora opens the Zorblatt bridge\n\n"
@@ -249,6 +251,7 @@ def served(tmp_path_factory, free_port):
     tmp = tmp_path_factory.mktemp("app")
     corpus = tmp / "corpus"
     shutil.copytree(SEEDS, corpus)
+    (corpus / "metadata.jsonl").write_text(json.dumps(SEED_META) + "\n")  # one seed with an outlet and a date
     ctx, url = _serve(tmp, free_port(), corpus, QA_BACKEND="extractive", QA_LLM_MODEL=str(smollm_path()),
                       QA_LLM_MAX_TOKENS="48")
     with ctx:
@@ -301,6 +304,23 @@ def test_browser_answer_cites_the_right_file(page):
     assert "001_fc8662c004b3d3bf.txt" in page.inner_text("#sources")
     assert "5%" in page.inner_text("#sources")
     shot(page, "01-answer")
+
+
+def test_browser_citations_show_outlet_and_date(page):
+    """A cited article's outlet and date (from the corpus's metadata sidecar) are in the chat's sources line,
+    the sources panel and the Articles tab; a time the question names is read out."""
+    ask(page, Q_SHARE)
+    answer = bot_text(page, 1)
+    assert "Example Wire, 2025-02-07 · 001_fc8662c004b3d3bf.txt" in answer
+    assert "Example Wire, 2025-02-07" in page.inner_text("#sources .qa-dateline")
+    ask(page, Q_SHARE.rstrip("?") + " this week?", 2)
+    second = bot_text(page, 2)
+    # the only dated article is older than this week: every article is used, and the chat says so
+    assert "No article was published this week" in second and "“this week” read as articles up to" in second
+    page.get_by_role("tab", name="Articles").click()
+    table = page.inner_text("table.qa-files")
+    assert "Example Wire" in table and "2025-02-07" in table
+    shot(page, "12-outlet-and-date")
 
 
 def test_browser_source_opens_with_the_span_highlighted(page):
