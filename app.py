@@ -109,19 +109,13 @@ def _sources_block(a: dict) -> str:
 
 
 def time_note(a: dict) -> str:
-    """How the question's time was read ("this week" -> the articles of June 10-16), when it said one."""
-    w = a.get("when") or {}
-    if not w.get("phrase"):
+    """How the question's time was read ("this week" -> the articles of June 10-16 first), when it said one."""
+    from qa.timeframe import read_as
+
+    said = read_as(a.get("when"))
+    if not said:
         return ""
-    if w.get("from"):
-        span = f"articles published {w['from']} to {w['as_of']}"
-    else:
-        span = f"articles up to {w['as_of']}"
-    if w.get("near") == [w["as_of"], w["as_of"]]:
-        span += ", newest first"
-    elif w.get("near"):
-        span += f", those of {w['near'][0]} to {w['near'][1]} first"
-    return f'<span class="qa-meta qa-time">“{esc(w["phrase"])}” read as {esc(span)}</span>'
+    return f'<span class="qa-meta qa-time">Time: {esc(said)}</span>'
 
 
 _REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped",

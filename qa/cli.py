@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .schema import BACKENDS
+from .timeframe import read_as
 
 
 def _settings(args):
@@ -83,12 +84,8 @@ def _print_answer(answer, out=sys.stdout):
             print(f"    - {r['kind']}: {r['before']} ({'; '.join(r['why'])})", file=out)
     if answer.notice:
         print(f"  note: {answer.notice}", file=out)
-    when = answer.when or {}
-    if when.get("from") or when.get("near"):
-        span = f"published {when['from']} to {when['as_of']}" if when.get("from") else f"up to {when['as_of']}"
-        prefer = " (newest first)" if when.get("near") == [when["as_of"]] * 2 else (
-            f" (those of {when['near'][0]} to {when['near'][1]} first)" if when.get("near") else "")
-        print(f"  time: \"{when['phrase']}\" read as articles {span}{prefer}", file=out)
+    if note := read_as(answer.when):
+        print(f"  time: {note}", file=out)
     print(f"\n({answer.backend}; {answer.timings.get('total_ms', 0):.0f} ms)", file=out)
     if answer.citations:
         print("\nSources:", file=out)

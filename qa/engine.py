@@ -345,12 +345,12 @@ class Engine:
         return timeframe.frame(question, as_of or self.settings.as_of)
 
     def _search(self, question: str, k: int | None, timings: dict | None, qemb, frame: Frame) -> tuple[Retrieval, Frame]:
-        """Retrieval in ``frame`` (call under the read lock). A window in which no dated article was
-        published is widened to every article up to the as-of date, and the frame returned says so (a
-        corpus with no dated article keeps the window: nothing says its articles are out of it)."""
+        """Retrieval in ``frame`` (call under the read lock); the frame returned says whether any dated
+        article was published in the period the question names (in a corpus with no dated article,
+        nothing is said)."""
         dates = self.article_dates()
-        if frame.lo is not None and any(dates.values()) and not any(d and frame.allows(d) for d in dates.values()):
-            frame = frame.widen()
+        if frame.near and not frame.recent and any(dates.values()):
+            frame.empty = not any(d and frame.allows(d) and frame.distance(d) == 0 for d in dates.values())
         return self.retriever.search(question, k, timings, qemb, frame, dates), frame
 
     def ask_stream(
@@ -494,11 +494,12 @@ def published(metas: dict[str, ArticleMeta], file: str) -> tuple[str | None, str
 
 
 def dated(frame: Frame, answer: Answer) -> str | None:
-    """What the answer should say about time: that the period asked about held no article, or, for a
-    "latest" question, the date of the newest article it cites."""
-    if frame.widened:
-        return (f"No article was published {frame.phrase} (as of {frame.as_of.isoformat()}); "
-                f"the answer draws on every article up to that day.")
+    """What the answer should say about time: that no article was published in the period asked about,
+    or, for a "latest" question, the date of the newest article it cites."""
+    if frame.empty and frame.near:
+        return (f"No article was published {frame.phrase} ({frame.near[0].isoformat()} to "
+                f"{frame.near[1].isoformat()}); the answer draws on the most relevant articles up to "
+                f"{frame.as_of.isoformat()}.")
     if frame.recent and not answer.abstained:
         cited = sorted((c for c in answer.citations if c.date), key=lambda c: c.date or "")
         if cited:

@@ -1,23 +1,23 @@
 """Time in the question: an "as of" date and the publication dates a question asks about.
 
-News questions are asked at a moment ("as of" a date: today by default, a quiz's ``question_date`` in an
+News questions are asked at a moment ("as of" a day: today by default, a quiz's ``question_date`` in an
 eval) and often say when: "this week", "yesterday", "in March", "last month". ``frame(question, as_of)``
 reads that into a ``Frame``, applied in retrieval:
 
-- no article published after the as-of date is used;
-- a period that runs up to the as-of date ("today", "yesterday", "this week", "this month") is a filter:
-  articles published before it are not used;
-- a named period that may have ended ("last week", "on Monday", "in March", "last month", "in 2024") is a
-  filter on its start (nothing published before an event reports it) and a preference for the articles
-  published during it and up to ``LAG_DAYS`` after (reports follow their event; a later article looking
-  back still counts, just after those);
-- a vague one ("recently", "latest", "most recent") is a preference for the newest articles.
+- no article published after the as-of day is used: the one filter;
+- a period the question names ("today", "this week", "last week", "on Monday", "in March", "in 2021")
+  puts first, among the relevant articles (those the top passages come from), the ones published during
+  it or up to ``LAG_DAYS`` after (reports follow their event), then the nearer in time;
+- "recently", "latest", "most recent" put the newest relevant articles first.
 
-Undated articles always take part: nothing says they are out of the window. When the window holds no
-article at all, the question is answered from every article up to the as-of date (``Frame.widen``) and
-the answer says so. Days are calendar days; "this week" is the seven days ending on the as-of date (in a
-Thursday quiz it covers last Friday on), "last week" the Monday-to-Sunday week before the as-of date's.
+A named period is a preference, not a filter, for a reason read in the RTQA dev answers: the period says
+when the question's event happened, not when the fact it asks about was reported. "Warnock won the runoff
+this week, defeating Walker, a former … star. What sport?": the runoff article does not say; a report from
+a month earlier does, and a filter on "this week" removed it. Relevance chooses the articles; time orders
+them. Undated articles always take part (nothing says they are later). Days are calendar days; "this week"
+is the seven days ending on the as-of day, "last week" the Monday-to-Sunday week before the as-of day's.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,15 +37,14 @@ _RECENT = re.compile(r"\b(most recent(?:ly)?|recent(?:ly)?|lately|latest|newest|
 
 @dataclass
 class Frame:
-    """The publication dates a question may draw on: from ``lo`` (None: no lower bound) to the as-of
-    date, inclusive; ``near``: the days whose articles it prefers (the period it names, or the as-of date
-    for "latest"); ``phrase``: the question's words that set them."""
+    """What a question asked on ``as_of`` may draw on (articles published up to that day, and undated
+    ones) and prefers: ``near``, the days of the period it names (or the as-of day, for "latest");
+    ``phrase``: the question's words that named it; ``empty``: no dated article was published then."""
 
     as_of: date
-    lo: date | None = None
     near: tuple[date, date] | None = None
     phrase: str | None = None
-    widened: bool = False  # nothing was published in the window, so every article up to the as-of date was used
+    empty: bool = False
 
     def __post_init__(self):
         if self.near:
@@ -53,12 +52,13 @@ class Frame:
 
     @property
     def recent(self) -> bool:
-        return self.near == (self.as_of, self.as_of) and self.lo is None
+        """A "latest" question: the newest articles first."""
+        return bool(self.phrase and _RECENT.fullmatch(self.phrase))
 
     def allows(self, day) -> bool:
-        """Whether an article published on ``day`` (ISO; None or unparseable: undated) may be used."""
+        """Whether an article published on ``day`` (ISO or a date; None or unparseable: undated) may be used."""
         d = to_date(day)
-        return d is None or ((self.lo is None or d >= self.lo) and d <= self.as_of)
+        return d is None or d <= self.as_of
 
     def distance(self, day) -> int | None:
         """Days between ``day`` and the preferred period (0 inside it); None for an undated article or
@@ -69,21 +69,19 @@ class Frame:
         a, b = self.near
         return (a - d).days if d < a else (d - b).days if d > b else 0
 
-    def widen(self) -> Frame:
-        """Every article up to the as-of date, those of the period preferred: what a window with nothing
-        in it falls back to."""
-        near = self.near or ((self.lo, self.as_of) if self.lo else None)
-        return Frame(self.as_of, None, near, self.phrase, True)
-
-    def describe(self) -> str:
-        if self.lo is not None:
-            return f"articles published {self.lo.isoformat()} to {self.as_of.isoformat()} ({self.phrase})"
-        return f"articles published up to {self.as_of.isoformat()}"
-
     def to_dict(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "from": self.lo.isoformat() if self.lo else None,
-                "near": [d.isoformat() for d in self.near] if self.near else None, "phrase": self.phrase,
-                "widened": self.widened}
+        return {"as_of": self.as_of.isoformat(), "near": [d.isoformat() for d in self.near] if self.near else None,
+                "phrase": self.phrase, "empty": self.empty}
+
+
+def read_as(when: dict | None) -> str:
+    """How a question's time was read (``Frame.to_dict``), e.g. "\"this week\": articles up to 2022-06-16,
+    those of 2022-06-10 to 2022-06-16 first"; empty when the question names no time."""
+    w = when or {}
+    if not w.get("phrase") or not w.get("near"):
+        return ""
+    first = "the newest first" if w["near"] == [w["as_of"]] * 2 else f"those of {w['near'][0]} to {w['near'][1]} first"
+    return f"\"{w['phrase']}\": articles up to {w['as_of']}, {first}"
 
 
 def without_time(question: str) -> str:
@@ -111,9 +109,8 @@ def _month_end(y: int, m: int) -> date:
 
 
 def _period(lo: date, hi: date, phrase: str, as_of: date) -> Frame:
-    """A named period that may have ended before the as-of date: nothing published before it can report
-    it; reports of it follow for ``LAG_DAYS`` and are preferred, later ones (looking back) still count."""
-    return Frame(as_of, lo, (lo, hi + timedelta(days=LAG_DAYS)), phrase)
+    """A named period that may have ended before the as-of date: reports of it follow for ``LAG_DAYS``."""
+    return Frame(as_of, (lo, hi + timedelta(days=LAG_DAYS)), phrase)
 
 
 def frame(question: str, as_of: date | str | None = None) -> Frame:
@@ -122,7 +119,7 @@ def frame(question: str, as_of: date | str | None = None) -> Frame:
     q = question.lower()
 
     def since(lo: date, phrase: str) -> Frame:  # a period that runs up to the as-of date
-        return Frame(today, lo, None, phrase)
+        return Frame(today, (lo, today), phrase)
 
     if m := re.search(r"\btoday\b|\bthis (?:morning|afternoon|evening)\b|\btonight\b", q):
         return since(today, m[0])
@@ -158,5 +155,5 @@ def frame(question: str, as_of: date | str | None = None) -> Frame:
         if 1900 < y <= today.year:
             return _period(date(y, 1, 1), date(y, 12, 31), m[0], today)
     if m := _RECENT.search(q):
-        return Frame(today, None, (today, today), m[0])
+        return Frame(today, (today, today), m[0])
     return Frame(today)

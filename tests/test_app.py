@@ -315,8 +315,8 @@ def test_browser_citations_show_outlet_and_date(page):
     assert "Example Wire, 2025-02-07" in page.inner_text("#sources .qa-dateline")
     ask(page, Q_SHARE.rstrip("?") + " this week?", 2)
     second = bot_text(page, 2)
-    # the only dated article is older than this week: every article is used, and the chat says so
-    assert "No article was published this week" in second and "“this week” read as articles up to" in second
+    # the only dated article is older than this week: the most relevant articles are used, and the chat says so
+    assert "No article was published this week" in second and 'Time: "this week": articles up to' in second
     page.get_by_role("tab", name="Articles").click()
     table = page.inner_text("table.qa-files")
     assert "Example Wire" in table and "2025-02-07" in table
