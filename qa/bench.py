@@ -82,7 +82,8 @@ def eval_answers(engine: Engine, questions: list[dict]) -> dict:
         cont.append(1.0 if ok else 0.0)
         abst.append(1.0 if a.abstained else 0.0)
         total_ms.append(a.timings["total_ms"])
-        answer_ms.append(a.timings["answer_ms"])
+        if "answer_ms" in a.timings:  # not when the premise check declined before any answering
+            answer_ms.append(a.timings["answer_ms"])
         if not ok:
             misses.append((q["id"], q["answer"], a.text[:140]))
     n = len(questions)
