@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .facts import MONTH_ABBR, MONTHS, WEEKDAYS
+from .meta import parse_date
 
 LAG_DAYS = 3  # days a report of an event may be published after it
 _MONTH = {m: i + 1 for i, m in enumerate(MONTHS)} | {a: MONTHS.index(m) + 1 for a, m in MONTH_ABBR.items()}
@@ -92,16 +93,12 @@ def without_time(question: str) -> str:
 
 
 def to_date(value) -> date | None:
-    """A date from a ``date``, an ISO day ("2022-06-16", also with a time) or "2022/06/16"; else None."""
+    """A date from a ``date`` or from a day written as articles and sidecars write one ("2022-06-16",
+    "2022/06/16", "June 16, 2022": ``qa.meta.parse_date``); else None."""
     if value is None or isinstance(value, date):
         return value
-    m = re.match(r"\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})", str(value))
-    if not m:
-        return None
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
+    iso = parse_date(str(value))
+    return date.fromisoformat(iso) if iso else None
 
 
 def _month_end(y: int, m: int) -> date:
