@@ -486,6 +486,21 @@ def clean_lines(lines: Iterator[list[Atom]], rules: list[Rule] = RULES):
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 TITLE_MAX_CHARS = 200
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
+HEADLINE_LINES = 5  # how far down an article's top a headline is looked for
+
+
+def headline(src: str) -> str:
+    """A line the article marks as its headline near its top: a Markdown heading or a line wholly in bold
+    ("**Zelensky and Trump Set to Discuss …**"), among the first ``HEADLINE_LINES`` non-empty lines. A
+    teaser sentence put above it is not the title."""
+    lines = [ln for ln in src.splitlines() if ln.strip()][:HEADLINE_LINES]
+    for ln in lines:
+        if (m := _MD_HEADING.match(ln)) or (m := _BOLD_LINE.match(ln)):
+            text = collapse_ws(m.group(m.lastindex or 1))
+            if text and len(text) <= TITLE_MAX_CHARS:
+                return text
+    return ""
 
 
 def _short(title: str) -> str:
@@ -519,6 +534,8 @@ def parse(rel: str, data: bytes, rules: list[Rule] = RULES) -> Document | Skippe
     if not text.strip():
         return Skipped(rel, "no text left after removing web residue")
     title = html_title
+    if not title and suffix not in HTML_SUFFIXES:
+        title = headline(src)
     if not title and suffix in {".md", ".markdown"}:
         m = _MD_HEADING.search(src)
         title = m.group(1) if m else ""

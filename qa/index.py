@@ -166,9 +166,10 @@ class ChromaIndex:
 
     @property
     def chunker(self) -> str:
-        """What shapes the chunks and vectors: a file indexed under other settings is indexed again."""
+        """What shapes the chunks and vectors: a file indexed under other settings is indexed again (v2: a
+        headline marked as such near an article's top is its title, embedded with each chunk)."""
         s = self.settings
-        return f"v1;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.model_path.name}"
+        return f"v2;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.model_path.name}"
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod

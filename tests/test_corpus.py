@@ -72,6 +72,15 @@ def test_titles():
     assert md.title == "The Real Heading"
     page = b"<html><head><title>Page &amp; Title</title></head><body><h1>H</h1><p>Body.</p></body></html>"
     assert parse("x.html", page).title == "Page & Title"
+    # a headline marked as such near the top beats a teaser line above it (seed 001 puts one there)
+    doc = parse("001.txt", (SEEDS / "001_fc8662c004b3d3bf.txt").read_bytes())
+    assert doc.title == "Zelensky and Trump Set to Discuss Minerals Agreement Amid Security Tensions"
+    assert parse("t.txt", b"A teaser sentence.\n__The Headline__\nBody text here.\n").title == "The Headline"
+    assert parse("t.txt", b"Teaser.\n# Heading In Text\nBody.\n").title == "Heading In Text"
+    # bold words inside a line, or a bold line far down the article, are no headline
+    assert parse("t.txt", b"**Bold** words open this first line.\nBody.\n").title == "Bold words open this first line."
+    far = b"Line one.\n" + b"".join(b"Line %d of the body.\n" % i for i in range(2, 8)) + b"**Late Bold Line**\n"
+    assert parse("t.txt", far).title == "Line one."
 
 
 def test_seed_spans_point_into_file():
