@@ -329,6 +329,7 @@ def test_fabricated_attribution_caught_and_repaired(local_engine):
     """The model made to put Trump's words in Zelensky's mouth: the verifier finds who the article says spoke
     ("…," Trump stated, two sentences on), and the shipped answer names Trump; the change is listed."""
     ans, passages = _forced(local_engine, Q_ASSETS, "Zelensky said they have underground assets [1].")
+    passages = [p for p in passages if "underground assets" in p.text]  # [1] is the passage with the quote
     final = list(ans.stream(Q_ASSETS, passages))[-1]
     assert final.draft and "Zelensky" in final.draft
     assert "Zelensky said" not in final.text and "Trump" in final.text, final.text
