@@ -788,6 +788,8 @@ ROLES = {
     "premier": "premier",
 }
 _LEAD = re.compile(r"((?:[A-Z][\w’'.\-]*\s+){1,5})$")  # the capitalised words right before a name
+# "… is Ukraine's defense minister": the office a copula gives the name before it (up to five words on)
+_COPULA = re.compile(r"^\s+(?:is|was|has been|remains|became|serves as)\s+((?:[\w’'.\-]+\s+){0,4}[\w’'.\-]+)")
 # ", the retired U.S. lieutenant-general who …" (an initial's full stop does not end it)
 _APPOSITIVE = re.compile(r"^,\s+((?:[^,.;:()]|(?<=\b[A-Z])\.){1,90})")
 
@@ -817,13 +819,20 @@ def roles_given(text: str, name: str) -> set[str]:
 def misroled(sentence: str, f: Fact, article_texts: list[str]) -> str | None:
     """An office the sentence gives a person that the article never gives them, where it gives them
     another: "President Alexey Polishchuk" of "Alexey Polishchuk, the Director of the Russian Foreign
-    Ministry's Second CIS Department", "Foreign Minister Volodymyr Zelenskyy" of "President Volodymyr
-    Zelenskyy". The offices the article gives, or None when nothing is amiss."""
-    if f.kind != "name" or len(f.key) < 2:
+    Ministry's Second CIS Department", "Foreign Minister Volodymyr Zelenskyy" (or "Zelenskyy is Ukraine's
+    defense minister") of "President Volodymyr Zelenskyy". The offices the article gives, or None when
+    nothing is amiss."""
+    if f.kind != "name":
         return None
     at = sentence.find(f.text)
-    lead = _LEAD.search(sentence[max(0, at - 80):at]) if at > 0 else None
+    if at < 0:
+        return None
+    lead = _LEAD.search(sentence[max(0, at - 80):at]) if at > 0 and len(f.key) >= 2 else None
     claimed = _roles(lead.group(1)) if lead else set()
+    said = _COPULA.match(sentence[at + len(f.text):])  # "Zelenskyy is Ukraine's defense minister"
+    if said:  # the noun phrase only: "is expected to meet Prime Minister Ishiba" gives Trump no office
+        claimed |= _roles(re.split(r"\b(?:to|with|by|for|from|that|who|which|and|in|on|at|after|before)\b",
+                                   said.group(1), maxsplit=1)[0])
     if not claimed:
         return None
     given: set[str] = set()

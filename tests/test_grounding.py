@@ -376,6 +376,13 @@ def test_an_office_the_article_gives_someone_else_is_not_grounded():
     s = "Secretary Marco Rubio said so."  # the article gives him no office: nothing contradicts it
     assert misroled(s, name(s), [article]) is None
     assert roles_given(article, "Volodymyr Zelensky") == {"president"}
+    # an office given through "is", to a bare surname too; an office in what follows the verb is not given
+    s = "Zelenskyy is Ukraine's defense minister."
+    assert misroled(s, name(s), [article]) == "president"
+    s = "Zelenskyy is Ukraine's president."
+    assert misroled(s, name(s), [article]) is None
+    s = "Zelenskyy is expected to meet President Donald Trump."
+    assert misroled(s, name(s), [article]) is None
 
 
 def test_a_corrected_speaker_drops_the_wrong_persons_office():
