@@ -445,6 +445,44 @@ _AHEAD = ("next week", "next month", "next year", "tomorrow", "later this week",
           "in the coming days", "in the coming weeks", "in the coming months")
 
 
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """Names joined by "and" in one sentence ("Trump and Putin", "President Donald Trump and Ukrainian
+    President Volodymyr Zelensky"): each pair in order."""
+    out = []
+    for a, b in sentence_spans(text) or [(0, len(text))]:
+        s = text[a:b]
+        found, at = [], 0
+        for n in names(s):
+            i = s.find(n, at)
+            if i >= 0:
+                found.append((n, i, i + len(n)))
+                at = i + len(n)
+        for (x, _, xe), (y, ys, _) in zip(found, found[1:]):
+            if re.fullmatch(r"\s*,?\s*and\s+(?:[A-Z][\w.’'\-]*\s+){0,4}", s[xe:ys]):
+                out.append((x, y))
+    return out
+
+
+def wrong_partner(sentence: str, source: str, asked: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """A pair of names the sentence joins ("Trump and Zelensky have both …") where the source joins one of
+    them with someone else ("both Trump and Putin have …") and never with the other: the partner it gives.
+    A pair whose words the question gives (``asked``: its normalised words) is the user's premise."""
+    given = _pairs(source)
+    wrong = []
+    for a, b in _pairs(sentence):
+        if set(norm_tokens(f"{a} {b}")) - TITLES <= asked:
+            continue
+        if any({same_person(a, x) or same_person(a, y), same_person(b, x) or same_person(b, y)} == {True}
+               for x, y in given):
+            continue  # the source pairs them too
+        for one, other in ((a, b), (b, a)):
+            partners = [y if same_person(one, x) else x for x, y in given if same_person(one, x) or same_person(one, y)]
+            if partners and not any(same_person(other, p) for p in partners):
+                wrong.append(f"{other} (the source pairs {one} with {partners[0]})")
+                break
+    return wrong
+
+
 def tense_clash(sentence: str) -> str | None:
     """A past event placed in the future: "U.S. officials met their counterparts in Washington next week".
     No source says that; a sentence that does has joined a past event and a planned one. The verb and the

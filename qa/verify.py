@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 from .embedding import Embedder
 from .facts import (DEMONYMS, TIME_QUALIFIERS, TITLES, Fact, Source, claimed_speaker, dropped_hedges, facts,
                     is_who_said, misnamed, misplaced_figures, misroled, names, norm_tokens, passage_referent,
-                    passage_speaker, qualifiers, reversed_changes, same_person, tense_clash, voices)
+                    passage_speaker, qualifiers, reversed_changes, same_person, tense_clash, voices, wrong_partner)
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
 from .text import STOPWORDS, cut_off, sentence_spans, terms
 
@@ -263,6 +263,8 @@ class Verifier:
             missing.append(Fact("number", n, ()))
         for n in dropped_hedges(sentence, "\n".join(p.text for p in cited)):
             missing.append(Fact("hedge", n, ()))
+        for n in wrong_partner(_strip(sentence), "\n".join(p.text for p in cited), asked_words):
+            missing.append(Fact("name", n, ()))
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution,

@@ -538,3 +538,17 @@ def test_a_line_cut_off_in_its_source_keeps_its_ellipsis_when_cited():
 
     assert cite("Some SUVs should be parked outside over ...", [2]) == "Some SUVs should be parked outside over ... [2]"
     assert cite("He left [1].", [2]) == "He left [2]."
+
+
+def test_a_pair_of_names_the_source_never_joins_is_not_grounded():
+    """ "Trump and Zelensky have both expressed interest in direct talks" of a passage where both Trump and
+    Putin have (seed 000); a pair the source joins too, or one the question gives, is fine."""
+    from qa.facts import norm_tokens, wrong_partner
+
+    source = (SEEDS / "000_eb52613fceb0bc2a.txt").read_text()
+    s = "President Donald Trump and Ukrainian President Volodymyr Zelensky have both expressed interest in direct talks."
+    assert wrong_partner(s, source) == ["Volodymyr Zelensky (the source pairs Donald Trump with Putin)"]
+    assert wrong_partner("Trump and Vladimir Putin have both expressed interest in direct talks.", source) == []
+    assert wrong_partner("Zelensky and Trump will meet.", "Zelensky and Trump met. Trump and Putin spoke.") == []
+    assert wrong_partner("Some Kia and Hyundai SUVs were recalled.", "They recalled Hyundai Palisade and Kia Telluride.",
+                         set(norm_tokens("Why were some Kia and Hyundai SUVs recalled?"))) == []
