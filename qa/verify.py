@@ -9,8 +9,11 @@
      ("soon", "yesterday"; one the question gives is its frame, not the answer's claim), and the bound or
      hedge its passage puts on a figure ("more than $50 billion", "could be worth"); a figure must move the
      way its passage says ("down by 65 cents" is not "increased by 65 cents"), a past event cannot be
-     placed in the future ("met … next week"), and a bare surname in a passage is the person its article
-     names first (the passage's "Biden" is not Jill Biden in an article that opens with Joe Biden);
+     placed in the future ("met … next week"), a bare surname in a passage is the person its article
+     names first (the passage's "Biden" is not Jill Biden in an article that opens with Joe Biden), an
+     office it gives someone ("Zelenskyy is Ukraine's defense minister") must not be one the article gives
+     another person's place to, and two names it joins ("Trump and Zelensky have both …") must not be a
+     pair its source makes with someone else ("both Trump and Putin have …");
   2. attribution: a sentence that says who spoke ("X said / thinks / wrote …", "According to X, …", or a
      name answering "who said …?") must name the person the passage attributes the words to, resolved
      through the sentence and its neighbours ("…, he wrote" is whoever the sentence before names); a
