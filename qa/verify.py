@@ -11,8 +11,8 @@
      way its passage says ("down by 65 cents" is not "increased by 65 cents"), a past event cannot be
      placed in the future ("met … next week"), a bare surname in a passage is the person its article
      names first (the passage's "Biden" is not Jill Biden in an article that opens with Joe Biden), an
-     office it gives someone ("Zelenskyy is Ukraine's defense minister") must not be one the article gives
-     another person's place to, and two names it joins ("Trump and Zelensky have both …") must not be a
+     office it gives someone ("Zelenskyy is Ukraine's defense minister") must be one the article gives
+     them when it gives them any, and two names it joins ("Trump and Zelensky have both …") must not be a
      pair its source makes with someone else ("both Trump and Putin have …");
   2. attribution: a sentence that says who spoke ("X said / thinks / wrote …", "According to X, …", or a
      name answering "who said …?") must name the person the passage attributes the words to, resolved
