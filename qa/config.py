@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         True, description="decline, naming it, a question whose names, figures, dates or quotes the retrieved "
         "articles never mention (off only to measure what the answerers say without it)"
     )
+    compare_sources: bool = Field(
+        True, description="say when the articles give different values (a number, a date, a person) for what is "
+        "asked, each side with its outlet and date, or how many outlets agree (off only to measure it)"
+    )
     verify_threshold: float = Field(
         0.48, description="support below which an answer sentence is flagged unsupported (set on hand-labelled "
         "answer sentences from RTQA dev runs: 96% agree with the labels at 0.46-0.50, 94% at 0.55)"

@@ -392,7 +392,8 @@ class Engine:
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
             metas = self.article_meta()
         first = None
-        if premise.declined and self.settings.premise_check:  # never an answer about someone else as one about X
+        declined = premise.declined and self.settings.premise_check
+        if declined:  # never an answer about someone else as one about X
             log.info("premise check: the articles do not mention %s", ", ".join(f.text for f in premise.absent))
             events = self._declined(answerer.name, question, premise, passages, qemb)
         else:
@@ -408,6 +409,7 @@ class Engine:
                 ev.timings["total_ms"] = (time.perf_counter() - t0) * 1000
                 if premise.facts and ev.premise is None:
                     ev.premise = premise.to_dict()
+                extra = self._compare(question, ev, passages, metas, declined)
                 for c in ev.citations:  # who published each article used, and when
                     c.outlet, c.date = published(metas, c.file)
                 for p in ev.passages:
@@ -415,6 +417,8 @@ class Engine:
                 ev.when = frame.to_dict()
                 if note := dated(frame, ev):
                     ev.notice = f"{ev.notice} {note}" if ev.notice else note
+                if extra:
+                    yield extra
             elif first is None:
                 first = time.perf_counter()
             yield ev
@@ -430,6 +434,21 @@ class Engine:
         if self._dates is None:
             self._dates = {f: timeframe.to_date(m.date) for f, m in self.article_meta().items()}
         return self._dates
+
+    def _compare(self, question: str, answer: Answer, passages: list[Passage], metas: dict[str, ArticleMeta],
+                 declined: bool) -> str | None:
+        """Whether the retrieved articles agree on what is asked (qa.sources): the sentence saying so is added
+        to the answer, and returned as the text piece still to stream."""
+        if not self.settings.compare_sources or declined:
+            return None
+        from . import sources
+
+        lex = self._lexical_snapshot()
+        comp = sources.compare(question, answer, passages, lambda f: published(metas, f), lex.idf)
+        if comp is None:
+            return None
+        answer.comparison = comp.to_dict(lambda f: published(metas, f))
+        return " " + comp.sentence
 
     def check_premise(self, question: str, passages: list[Passage]):
         """What the question takes for granted that the retrieved passages do not say (qa.premise)."""

@@ -116,6 +116,7 @@ class Item:
     expected_absent: list[str] = field(default_factory=list)  # a trap's never-mentioned subject
     sources: list[dict] = field(default_factory=list)  # each citation: n, file, outlet, date
     when: dict | None = None  # the time frame it was answered in (as-of date, window, preference)
+    comparison: dict | None = None  # whether the cited articles agree on what is asked (qa.sources)
 
 
 def sentence_key(question: str, sentence: str) -> tuple[str, str]:
@@ -154,8 +155,13 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
         m["evidence_recall"] = evidence_recall(passages, gold)
         m["citation_recall"] = citation_recall(cited, gold)
     m["citation_precision"] = citation_precision(cited, gold) if cited else None
+    compared = answer.comparison or {}
+    m["sources_differ"] = 1.0 if compared.get("differ") else 0.0
     if q.answerable:
         m["correct"] = 1.0 if (matches(text, q.answers) and not answer.abstained) else 0.0
+        # the same without the sentence on whether the sources agree (which can name several values)
+        own = MARKER.sub("", answer.text.replace(compared.get("sentence") or "\0", ""))
+        m["correct_own"] = 1.0 if (matches(own, q.answers) and not answer.abstained) else 0.0
         m["f1"] = token_f1(text, q.answers)
         if q.choices:
             gold_choice = q.answers[0]
@@ -186,7 +192,7 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
                 expected_absent=q.absent,
                 sources=[{"n": c.n, "file": c.file, "outlet": c.outlet, "date": c.date}
                          for c in {c.n: c for c in answer.citations}.values()],
-                when=answer.when)
+                when=answer.when, comparison=answer.comparison)
 
 
 def named(expected: str, absent: list[str]) -> bool:
@@ -245,13 +251,15 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
 
 
 HEADLINE = [
-    "accuracy", "answer_containment", "f1", "mc_accuracy", "hit@1", "hit@k", "mrr@10", "evidence_recall",
+    "accuracy", "answer_containment", "containment_without_comparison", "sources_differ", "f1", "mc_accuracy", "hit@1", "hit@k", "mrr@10", "evidence_recall",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall", "unsupported_rate",
     "unsupported_rate_labelled", "labelled_coverage", "traps_declined_named", "premise_declined_answerable",
 ]
 # how report.md names a metric where the key alone would hide who judged it
 LABELS = {"unsupported_rate": "unsupported (verifier)", "unsupported_rate_labelled": "unsupported (labelled)",
-          "labelled_coverage": "sentences with a hand label"}
+          "labelled_coverage": "sentences with a hand label",
+          "containment_without_comparison": "containment without the sources sentence",
+          "sources_differ": "answers saying the sources differ"}
 
 
 def summarize(items: list[Item]) -> dict:
@@ -264,6 +272,8 @@ def summarize(items: list[Item]) -> dict:
         "questions": len(items),
         "accuracy": mean(i.metrics["correct"] for i in items),
         "answer_containment": mean(i.metrics["correct"] for i in answerable),
+        "containment_without_comparison": mean(i.metrics.get("correct_own") for i in answerable),
+        "sources_differ": mean(i.metrics.get("sources_differ") for i in items),
         "f1": mean(i.metrics.get("f1") for i in answerable),
         "mc_accuracy": mean(i.metrics.get("mc_correct") for i in items),
         "hit@1": mean(i.metrics.get("hit@1") for i in items),

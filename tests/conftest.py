@@ -57,6 +57,21 @@ def seeds_engine(tmp_path_factory, embedder):
     return engine
 
 
+def dated_corpus(folder: Path, articles: dict[str, tuple[str, str | None, str | None]]) -> Path:
+    """A corpus folder of short articles, ``{file: (text, published_at, outlet)}``, with the sidecar
+    metadata RealTime QA ships (a row per dated article)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, (text, day, outlet) in articles.items():
+        (folder / name).write_text(text + "\n")
+        if day:
+            rows.append({"file": name, "published_at": day, "source": outlet})
+    (folder / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,11 +1,11 @@
 """Time in questions: relative dates read into a frame, and retrieval that keeps to it (a real index of
 short dated articles, the real embedder)."""
 
-import json
 from datetime import date
 
 import pytest
 
+from conftest import dated_corpus
 from qa.engine import Engine
 from qa.timeframe import LAG_DAYS, Frame, frame, read_as, to_date, without_time
 
@@ -79,14 +79,7 @@ def dated_engine(tmp_path_factory, embedder):
     from qa.config import load_settings
 
     base = tmp_path_factory.mktemp("dated")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    rows = []
-    for name, (text, day, outlet) in ARTICLES.items():
-        (corpus / name).write_text(text + "\n")
-        if day:
-            rows.append({"file": name, "published_at": day, "source": outlet})
-    (corpus / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus = dated_corpus(base / "corpus", ARTICLES)
     engine = Engine(load_settings(corpus_dir=corpus, index_dir=base / "index", top_k=5, max_per_file=1), embedder)
     engine.sync()
     return engine
