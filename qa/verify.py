@@ -258,6 +258,7 @@ class Verifier:
                 missing.append(Fact("name", f"{f.text} (the article names {other})", f.key))
             elif office := misroled(sentence, f, arts_src.texts):
                 missing.append(Fact("name", f"the office it gives {f.text} (the article: {office})", f.key))
+        missing += self._headline_only(sentence, cited, missing, asked_words, [x for x in (said, referent) if x])
         for n in misplaced_figures(sentence, " ".join(p.text for p in cited)):
             missing.append(Fact("number", f"{n} (the passage gives it for something else)", (n,)))
         if clash := tense_clash(_strip(sentence)):
@@ -274,6 +275,44 @@ class Verifier:
                      bool(asked_q) and echoes_only(_strip(sentence), asked_q),
                      self.reworded(sentence, cited, question, known) if wording else [],
                      wording and bool(asked_q) and not self.bound(sentence, cited, asked_q))
+
+    def _headline_only(self, sentence: str, cited: list[Passage], missing: list[Fact], asked: set[str],
+                       known: list[str]) -> list[Fact]:
+        """Names the sentence takes from a cited passage's headline alone: the passage's sentences never
+        name them, so only the headline can bear out what the sentence says of them, and it must ("talks
+        with Russia are progressing" heads a passage on rare earths; it does not make "security of rare
+        earths from Russia"). Exempt: the person a headline is about, where the passage says "he" or "she"
+        (that is how an article goes on about its subject), and a name in the sentence just before the
+        passage (whom its "them" means)."""
+        body = Source([p.text for p in cited])
+        out = []
+        for f in facts(sentence):
+            if f.kind != "name" or f in missing or body.has(f) or {w for w in f.key if w not in TITLES} <= asked:
+                continue
+            if (len(f.key) > 1 and body.has(Fact("name", f.key[-1], f.key[-1:]))) or any(
+                    same_person(f.text, k) for k in known):
+                continue  # "Trump added" names "President Donald Trump" of the headline; or it is the speaker
+            if any(names(p.title)[:1] and same_person(f.text, names(p.title)[0])
+                   and re.search(r"\b(he|she|his|her|him)\b", p.text, re.I) for p in cited):
+                continue
+            if any(Source([self._before(p)]).has(f) for p in cited):
+                continue  # "the content of a phone conversation between them": the sentence before says who
+            heads = [p.title for p in cited if Source([p.title]).has(f)]
+            if not heads:
+                continue
+            embs = self.embedder.encode([_strip(sentence)] + heads)
+            if float((embs[1:] @ embs[0]).max()) < self.threshold:
+                out.append(Fact("name", f"{f.text} (only its headline names it, and says something else)", f.key))
+        return out
+
+    def _before(self, p: Passage) -> str:
+        """The sentence of its article just before the passage (empty when the article cannot be read)."""
+        art = self.article_text(p.file) if self.article_text and p.file else None
+        if not art or p.clean_start <= 0:
+            return ""
+        head = art[max(0, p.clean_start - 600):p.clean_start]
+        spans = sentence_spans(head)
+        return head[spans[-1][0]:spans[-1][1]] if spans else ""
 
     def _articles(self, cited: list[Passage]) -> Source | None:
         """The whole articles of the cited passages (with their passages' titles), when they can be read."""

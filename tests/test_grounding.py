@@ -343,6 +343,32 @@ def test_a_headline_binds_only_what_it_states_itself(embedder):
                    "Which country cracked down on rainbow toys?")
 
 
+def test_a_name_only_the_headline_gives_must_be_borne_out_by_it(embedder):
+    """A name the cited passage never gives, taken from its headline, is grounded only where the headline
+    says what the sentence says of it; the sentence before the passage can say whom its "them" means."""
+    from qa.corpus import parse
+    from qa.schema import Passage
+    from qa.verify import Verifier
+
+    docs = {f.name: parse(f.name, f.read_bytes()) for f in SEEDS.glob("*.txt")}
+    v = Verifier(embedder, 0.48, lambda f: docs[f].text if f in docs else None)
+
+    def passage(file: str, words: str) -> Passage:
+        d = docs[file]
+        a = d.text.index(words)
+        b = d.text.index("\n", a) if "\n" in d.text[a:] else len(d.text)
+        return Passage("", file, d.title, d.text[a:b], 0, 0, a, b)
+
+    rare = passage("002_d89352816586c04e.txt", "Trump suggested that he")
+    assert "Russia" in rare.title and "Russia" not in rare.text
+    flagged = v.check("Trump wants security of rare earths from Russia.", [rare]).missing
+    assert any(m.startswith("Russia (only its headline") for m in flagged)
+    assert not any("headline" in m for m in v.check("Trump wants security of the rare earth.", [rare]).missing)
+    them = passage("003_e735657bf45baaa7.txt", "And the content of a phone conversation")
+    said = "The content of a phone conversation between Zelenskyy and Trump was at the core of the trial."
+    assert not any("headline" in m for m in v.check(said, [them]).missing)
+
+
 def test_a_first_name_the_article_gives_someone_else_is_misnamed():
     from qa.facts import misnamed
 
