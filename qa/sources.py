@@ -388,6 +388,12 @@ def _outlets(files: list[str], outlet: Outlet) -> int:
     return len({outlet(f)[0] or f for f in files})
 
 
+def _reporters(files: list[str], outlet: Outlet) -> str:
+    """ "3 outlets", or "2 articles" where an outlet is unknown (two files need not be two outlets)."""
+    n = _outlets(files, outlet)
+    return f"{n} outlets" if all(outlet(f)[0] for f in files) else f"{n} articles"
+
+
 def compare(question: str, answer: Answer, passages: list[Passage], outlet: Outlet,
             idf: Callable[[str], float] = lambda t: 1.0) -> Comparison | None:
     """Compare what the articles among ``passages`` (the retrieved ones) give for what the question asks
@@ -418,7 +424,7 @@ def compare(question: str, answer: Answer, passages: list[Passage], outlet: Outl
         s = groups[0]
         ns = [_cite(answer, passages, r) for r in s.readings]
         comp.cites = list(dict.fromkeys(ns))
-        comp.sentence = cite(f"{_outlets(s.files, outlet)} outlets report {s.value.text}: {_by(s.files, outlet)}.",
+        comp.sentence = cite(f"{_reporters(s.files, outlet)} report {s.value.text}: {_by(s.files, outlet)}.",
                              comp.cites)
     else:
         comp = _alike(answer, outlet) or comp
@@ -438,8 +444,7 @@ def _alike(answer: Answer, outlet: Outlet) -> Comparison | None:
         files = [p.file, *p.also_in]
         if _outlets(files, outlet) > 1:
             comp = Comparison("alike", [], cites=[c.n])
-            comp.sentence = cite(f"Reported alike by {_outlets(files, outlet)} outlets: {_by(files, outlet)}.",
-                                 [c.n])
+            comp.sentence = cite(f"Reported alike by {_reporters(files, outlet)}: {_by(files, outlet)}.", [c.n])
             return comp
     return None
 

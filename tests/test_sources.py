@@ -153,3 +153,24 @@ def test_questions_with_nothing_to_compare_are_left_alone(seeds_engine):
     for q in ("Why did the talks fail?", "What did Zelensky say about security guarantees?"):
         ans = seeds_engine.ask(q)
         assert ans.comparison is None and "sources differ" not in ans.text
+
+
+def test_a_passage_found_alike_in_other_outlets_is_counted(tmp_path, embedder):
+    from qa.config import load_settings
+
+    title, text, _, _ = ARTICLES["cnn.txt"]
+    rows = {"cnn.txt": (title, text, "2022-06-16", "CNN"), "wire.txt": (title, text, "2022-06-15", "Reuters")}
+    corpus = dated_corpus(tmp_path / "corpus", _articles(rows))
+    engine = Engine(load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", as_of="2022-06-20"), embedder)
+    engine.sync()
+    ans = engine.ask("Where did police arrest the Patriot Front members?")
+    top = ans.passages[ans.citations[0].n - 1]
+    assert {top.file, *top.also_in} == {"cnn.txt", "wire.txt"}  # one passage stands for both
+    assert ans.comparison and ans.comparison["kind"] == "alike"
+    assert ans.text.endswith("Reported alike by 2 outlets: CNN (2022-06-16) and Reuters (2022-06-15) "
+                             f"[{ans.citations[0].n}].") or ans.text.endswith(
+        "Reported alike by 2 outlets: Reuters (2022-06-15) and CNN (2022-06-16) "
+        f"[{ans.citations[0].n}].")
+    (corpus / "metadata.jsonl").write_text("")  # outlets unknown: two files are two articles, not two outlets
+    engine.sync()
+    assert "Reported alike by 2 articles: " in engine.ask("Where did police arrest the Patriot Front members?").text
