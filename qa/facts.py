@@ -148,6 +148,10 @@ _DATE = re.compile(r"\b(" + "|".join(MONTHS + list(MONTH_ABBR)) + r")\.?\s+(\d{1
                    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(MONTHS + list(MONTH_ABBR)) + r")\b", re.I)
 
 
+_FRACTION = re.compile(r"\b(?:a|one|two|three|four|five|six|seven|eight|nine)[-\s](?:half|halves|thirds?|quarters?|"
+                       r"fifths?|sixths?|eighths?|tenths?)\b", re.I)
+
+
 def _before_title(run: str, word: str) -> bool:
     """Is ``word`` (a country adjective) followed by a role word in ``run``? ("Russian President …",
     not "European Union")."""
@@ -229,6 +233,8 @@ def facts(text: str) -> list[Fact]:
             continue
         kind = "year" if re.fullmatch(r"(19|20)\d\d", value) and "$" not in raw and "%" not in raw else "number"
         out.append(Fact(kind, raw, (value,)))
+    for m in _FRACTION.finditer(unquoted):  # "two-thirds", "a third", "three quarters": a figure too
+        out.append(Fact("number", m.group(), norm_tokens(m.group())))
     for w, v in _NUMBER_WORDS.items():
         if int(v) > 2 and re.search(rf"\b{w}\b", unquoted, re.I) and not any(f.key == (v,) for f in out):
             out.append(Fact("number", w, (v,)))
@@ -297,6 +303,8 @@ class Source:
         if f.kind == "qualifier":
             return any(_contains(t, tuple(alt.split("|"))) for alt in f.key for t in self.tokens)
         if f.kind in ("number", "year", "weekday"):
+            if len(f.key) > 1:  # a fraction: "two-thirds" is "2 thirds" in a row
+                return any(_contains(t, f.key) for t in self.tokens)
             return f.key[0] in self.vocab
         if f.kind == "quote":
             if any(_contains(t, f.key) for t in self.tokens):

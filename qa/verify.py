@@ -3,8 +3,8 @@
 - A marker [n] that names no passage is removed (and counted).
 - Each answer sentence is checked against the passages it cites, each read under its article's title
   (which names who or what "it" is), in three ways:
-  1. grounding: every name, figure, date and quoted phrase it states occurs in a cited passage
-     (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy"),
+  1. grounding: every name, figure ("two-thirds" too), date and quoted phrase it states occurs in a
+     cited passage (qa.facts normalisation: "Feb. 7" = "February 7", "5%" = "5 percent", "Zelensky" = "Zelenskyy"),
      and so does what it claims besides: a superlative or exclusive ("the most", "only", "first"), a time
      ("soon", "yesterday"; one the question gives is its frame, not the answer's claim), and the bound or
      hedge its passage puts on a figure ("more than $50 billion", "could be worth"); a figure must move the

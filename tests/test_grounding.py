@@ -343,6 +343,18 @@ def test_a_headline_binds_only_what_it_states_itself(embedder):
                    "Which country cracked down on rainbow toys?")
 
 
+def test_a_fraction_is_a_figure():
+    """ "Two-thirds" is a figure like "68%": a passage that never gives it does not ground it, and one
+    that gives it as "about two-thirds" gives it as an estimate."""
+    from qa.facts import Source, dropped_hedges
+
+    (f,) = [f for f in facts("Two-thirds of the US population is vaccinated.") if f.kind == "number"]
+    assert f.key == ("2", "thirds")
+    assert Source(["About two thirds of Americans"]).has(f) and not Source(["About 17 million kids under 5"]).has(f)
+    assert dropped_hedges("Two-thirds of the population is vaccinated.",
+                          "About two-thirds of the population is vaccinated.") == ["2 (the passage gives it as an estimate)"]
+
+
 def test_a_name_only_the_headline_gives_must_be_borne_out_by_it(embedder):
     """A name the cited passage never gives, taken from its headline, is grounded only where the headline
     says what the sentence says of it; the sentence before the passage can say whom its "them" means."""
