@@ -19,7 +19,7 @@ from .embedding import Embedder
 from .facts import is_who_said, passage_speaker
 from .retrieve import LexicalIndex
 from .schema import (  # noqa: F401 (re-exported)
-    ABSTAIN_TEXT, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
+    ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
 )
 from .text import numbers, sentence_spans, terms, words
 from .timeframe import without_time
@@ -171,8 +171,9 @@ class ExtractiveAnswerer:
                                    timings={"answer_ms": (time.perf_counter() - t0) * 1000})
             return
         chosen = self._choose(ranked, passages)
-        sentences = [AnswerSentence(f"{c.text} [{c.passage + 1}]", [c.passage + 1], round(c.support, 3), True)
-                     for c in chosen]
+        # an article's own "[9]" is not a citation: only the markers added here are
+        sentences = [AnswerSentence(f"{MARKER.sub('', c.text)} [{c.passage + 1}]", [c.passage + 1],
+                                    round(c.support, 3), True) for c in chosen]
         lead = self._speaker_lead(question, ranked[0], passages)
         if lead:
             sentences.insert(0, lead)

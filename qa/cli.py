@@ -298,7 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     handler.addFilter(lambda r: r.name.startswith("qa") or r.levelno >= logging.WARNING)
     logging.basicConfig(handlers=[handler])
     logging.getLogger("qa").setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbosity, 2)])
-    return args.func(args)
+    from .index import IndexUnavailable
+
+    try:
+        return args.func(args)
+    except IndexUnavailable as e:  # a damaged index folder, a Chroma server gone: what to do, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -510,10 +510,23 @@ def _short(title: str) -> str:
     return title
 
 
+# what a file really is when its first bytes say so, whatever its name (a PDF can be all ASCII)
+_SIGNATURES = [(b"%PDF-", "PDF"), (b"PK\x03\x04", "ZIP (or Word/EPUB)"), (b"\x1f\x8b", "gzip"),
+               (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Office (.doc/.xls)"), (b"{\\rtf", "RTF"),
+               (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image")]
+
+
+def _container(data: bytes) -> str | None:
+    head = data[:16].lstrip(b"\xef\xbb\xbf")
+    return next((kind for sig, kind in _SIGNATURES if head.startswith(sig)), None)
+
+
 def parse(rel: str, data: bytes, rules: list[Rule] = RULES) -> Document | Skipped:
     """Turn one file's bytes into a clean Document, or say why it is skipped."""
     if not data.strip():
         return Skipped(rel, "empty file")
+    if kind := _container(data):
+        return Skipped(rel, f"binary file (a {kind} under a text name): convert it to text first")
     if looks_binary(data):
         return Skipped(rel, "binary file (not text)")
     src, encoding = decode(data)
@@ -573,11 +586,16 @@ _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 MAX_NAME_CHARS = 120
 
 
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
 def check_article_name(name: str) -> str | None:
     """Why ``name`` cannot be an article's file name in the corpus folder, or None when it can.
     A bare file name only: no folders (no path traversal), not hidden, a supported type."""
     if not name or not name.strip():
         return "no file name"
+    if Path(name).stem.split(".")[0].upper() in _RESERVED:
+        return f"{Path(name).stem.split('.')[0]} is a reserved device name on Windows: choose another name"
     if name != name.strip():
         return "the file name starts or ends with a space"
     if len(name) > MAX_NAME_CHARS:

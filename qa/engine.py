@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from .index import ChromaIndex, SyncReport, read_meta
 from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, Answer, Event, Generator, Passage
+from .text import terms
 from .timeframe import Frame
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,16 @@ class RWLock:
             with self._cond:
                 self._writer = False
                 self._cond.notify_all()
+
+
+# control characters, terminal escape sequences and bidirectional overrides: never part of a question
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069]")
+UNKNOWN_WORDS = "None of the question's words occurs in the articles (is it in another language or script?)."
+
+
+def clean_question(question: str) -> str:
+    """The question without control characters, escape sequences or direction overrides (each a space)."""
+    return _CONTROL.sub(" ", question or "")
 
 
 def too_long(limit: int) -> str:
@@ -371,6 +383,7 @@ class Engine:
         consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
         a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
         t0 = time.perf_counter()
+        question = clean_question(question)
         refusal = self.check_question(question)
         if refusal is None:
             with self.index_lock.read():
@@ -417,6 +430,8 @@ class Engine:
                 ev.when = frame.to_dict()
                 if note := dated(frame, ev):
                     ev.notice = f"{ev.notice} {note}" if ev.notice else note
+                if ev.abstained and not any(t in self._lexical_snapshot().df for t in terms(question)):
+                    ev.notice = f"{ev.notice} {UNKNOWN_WORDS}" if ev.notice else UNKNOWN_WORDS
                 if extra:
                     yield extra
             elif first is None:

@@ -10,6 +10,7 @@ in the same Chroma (embedded or server), so the index carries its own manifest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -93,6 +94,10 @@ def read_meta(raw: str | None) -> ArticleMeta:
         return ArticleMeta()
 
 
+class IndexUnavailable(RuntimeError):
+    """The index cannot be opened (a damaged folder, a Chroma server gone): the message says what to do."""
+
+
 class ChromaIndex:
     def __init__(self, settings: Settings, embedder: Embedder):
         self.settings = settings
@@ -125,20 +130,41 @@ class ChromaIndex:
                     raise ConnectionError(f"cannot reach the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL): {e}") from e
             else:
                 Path(self.settings.index_dir).mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
+                try:
+                    self._client = chromadb.PersistentClient(path=str(self.settings.index_dir), settings=chroma_settings)
+                except Exception as e:
+                    raise self._unavailable(e) from e
         return self._client
+
+    def _unavailable(self, e: Exception) -> IndexUnavailable:
+        """What to tell the user when Chroma fails on opening the index. Chroma keeps one client per folder
+        for the life of the process: it is forgotten, so the index opens afresh once the folder is fixed."""
+        self._client = self._collection = self._files = None
+        with contextlib.suppress(Exception):
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(self.settings.index_dir), None)
+        if self.settings.chroma_url:
+            return IndexUnavailable(f"the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL) failed: {e}")
+        return IndexUnavailable(
+            f"the index in {self.settings.index_dir} cannot be read ({e}); the articles are safe in the corpus "
+            f"folder: move the index folder away (or delete it) and run `qa index` to build it again")
 
     @property
     def collection(self):
         if self._collection is None:
             # embedding_function=None: we always pass our own embeddings; Chroma must never fetch a model
             ef = self.settings.hnsw_ef_search
-            col = self.client.get_or_create_collection(
-                self.settings.collection,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
-                metadata={"embedder": self.embedder.model_path.name},
-            )
+            client = self.client
+            try:
+                col = client.get_or_create_collection(
+                    self.settings.collection,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
+                    metadata={"embedder": self.embedder.model_path.name},
+                )
+            except Exception as e:
+                raise self._unavailable(e) from e
             # (the raw configuration: reading .configuration warns about the embedding_function=None we pass)
             if ((col.configuration_json or {}).get("hnsw") or {}).get("ef_search") != ef:  # made before, or with another setting
                 col.modify(configuration={"hnsw": {"ef_search": ef}})

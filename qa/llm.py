@@ -195,7 +195,11 @@ class ServerGenerator:
             raise ModelError(f"cannot reach the LLM server at {self.url} (setting QA_LLM_URL): {e}") from e
         if r.status_code >= 400:
             raise ModelError(f"the LLM server at {self.url} answered {r.status_code} (settings QA_LLM_URL, QA_LLM_KEY)")
-        ids = [m.get("id") for m in r.json().get("data", [])]
+        try:
+            ids = [m.get("id") for m in r.json().get("data", []) if isinstance(m, dict)]
+        except (ValueError, AttributeError) as e:
+            raise ModelError(f"the LLM server at {self.url} did not answer like an OpenAI-compatible server "
+                             f"(setting QA_LLM_URL): {e}") from e
         if ids and self.model not in ids:
             raise ModelError(f"the LLM server has no model {self.model!r} (setting QA_LLM_NAME); it has {ids}")
 

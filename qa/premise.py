@@ -81,7 +81,7 @@ def decline(question: str, premise: Premise, passages: list[Passage], scorer: Ex
             qemb: np.ndarray | None, backend: str) -> Answer:
     """The answer to a question whose premise the articles do not bear out: it says what is absent and
     quotes, cited, the sentence of the retrieved passages that comes closest to the question."""
-    from .schema import Answer, AnswerSentence, Citation
+    from .schema import MARKER, Answer, AnswerSentence, Citation
 
     statement = premise.statement()
     sentences = [AnswerSentence(statement, [], None, None)]
@@ -92,7 +92,7 @@ def decline(question: str, premise: Premise, passages: list[Passage], scorer: Ex
     if ranked and ranked[0].support >= NEARBY * scorer.threshold:
         top = ranked[0]
         n, p = top.passage + 1, passages[top.passage]
-        closest = f"The closest they come: {top.text} [{n}]"
+        closest = f"The closest they come: {MARKER.sub('', top.text)} [{n}]"  # the article's own "[9]" is no citation
         sentences.append(AnswerSentence(closest, [n], round(top.support, 3), True))
         start, end = p.file_span(top.a, top.b)
         citations.append(Citation(n, p.file, p.title, start, end, top.text))
