@@ -19,7 +19,7 @@ from .chat import Turn, condense, is_follow_up
 from .config import Settings, load_settings
 from .corpus import Document, Skipped, check_article_name, file_hash, parse
 from .embedding import Embedder
-from .index import ChromaIndex, SyncReport, read_meta
+from .index import ChromaIndex, IndexUnavailable, SyncReport, read_meta
 from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, Answer, Event, Generator, Passage
@@ -105,6 +105,22 @@ class Engine:
         self._texts: dict[tuple, str] = {}
         self._texts_lock = threading.Lock()
 
+    @contextlib.contextmanager
+    def _served(self):
+        """A Chroma server that fails or goes away while it is used is an IndexUnavailable naming the setting
+        (the shells show its message), not a client library's traceback. Nothing is lost: the articles are in
+        the corpus folder and the index is on the server, usable again once it is back."""
+        try:
+            yield
+        except (IndexUnavailable, ConnectionError):  # ours, already saying what to do
+            raise
+        except Exception as e:
+            if self.settings.chroma_url and type(e).__module__.split(".")[0] in (
+                    "chromadb", "httpx", "httpcore", "requests", "urllib3"):
+                raise IndexUnavailable(f"the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL) failed: "
+                                       f"{e or type(e).__name__}; start it again and retry") from e
+            raise
+
     # -- index ------------------------------------------------------------------------------
     def sync(
         self,
@@ -112,7 +128,7 @@ class Engine:
         on_start: Callable[[int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> SyncReport:
-        with self.index_lock.write():
+        with self.index_lock.write(), self._served():
             return self._sync(corpus_dir, on_start, on_progress)
 
     def _sync(self, corpus_dir=None, on_start=None, on_progress=None) -> SyncReport:
@@ -127,7 +143,7 @@ class Engine:
 
     def status(self) -> dict:
         """What is indexed: articles (file, title, chunks), and the number of chunks."""
-        with self.index_lock.read():
+        with self.index_lock.read(), self._served():
             return {"articles": self.index.files(), "chunks": self.index.count()}
 
     def _corpus_path(self, file: str) -> Path:
@@ -342,7 +358,7 @@ class Engine:
                as_of: date | str | None = None) -> Retrieval:
         """Retrieval alone, no answer (benchmarks, inspection): the top ``k`` passages and the ranking of
         every candidate article, read under the index lock like a question's, in the question's time frame."""
-        with self.index_lock.read():
+        with self.index_lock.read(), self._served():
             return self._search(question, k, timings, None, self.frame(question, as_of))[0]
 
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None,
@@ -386,7 +402,7 @@ class Engine:
         question = clean_question(question)
         refusal = self.check_question(question)
         if refusal is None:
-            with self.index_lock.read():
+            with self.index_lock.read(), self._served():
                 if self.index.count() == 0:
                     refusal = EMPTY_INDEX
         if refusal:
@@ -398,7 +414,7 @@ class Engine:
         question = self.standalone(asked, history or [], answerer)
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
-        with self.index_lock.read():
+        with self.index_lock.read(), self._served():
             found, frame = self._search(question, k, timings, qemb, self.frame(question, as_of))
             passages = found.passages
             premise = self.check_premise(question, passages)
