@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -107,18 +108,26 @@ class Engine:
 
     @contextlib.contextmanager
     def _served(self):
-        """A Chroma server that fails or goes away while it is used is an IndexUnavailable naming the setting
-        (the shells show its message), not a client library's traceback. Nothing is lost: the articles are in
-        the corpus folder and the index is on the server, usable again once it is back."""
+        """A Chroma server that fails or goes away while it is used, or a local index folder that cannot be
+        written (full, read-only), is an IndexUnavailable saying what to do (the shells show it), not a client
+        library's traceback. Nothing is lost: the articles are in the corpus folder, and the index is usable
+        again once the server is back or the next `qa index` has finished what the failed one began."""
         try:
             yield
         except (IndexUnavailable, ConnectionError):  # ours, already saying what to do
             raise
         except Exception as e:
-            if self.settings.chroma_url and type(e).__module__.split(".")[0] in (
-                    "chromadb", "httpx", "httpcore", "requests", "urllib3"):
+            origin = type(e).__module__.split(".")[0]
+            if self.settings.chroma_url and origin in ("chromadb", "httpx", "httpcore", "requests", "urllib3"):
                 raise IndexUnavailable(f"the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL) failed: "
                                        f"{e or type(e).__name__}; start it again and retry") from e
+            if not self.settings.chroma_url and (origin == "chromadb" or isinstance(e, OSError) and e.errno in (
+                    errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)):
+                # a full disk, a read-only or locked-down folder: the next `qa index` finishes what this began
+                raise IndexUnavailable(
+                    f"the index in {self.settings.index_dir} could not be used ({e}); the articles are safe in the "
+                    f"corpus folder: free space or fix the folder's permissions, then run `qa index` again "
+                    f"(it completes an interrupted build)") from e
             raise
 
     # -- index ------------------------------------------------------------------------------

@@ -147,8 +147,9 @@ class ChromaIndex:
         if self.settings.chroma_url:
             return IndexUnavailable(f"the Chroma server at {self.settings.chroma_url} (QA_CHROMA_URL) failed: {e}")
         return IndexUnavailable(
-            f"the index in {self.settings.index_dir} cannot be read ({e}); the articles are safe in the corpus "
-            f"folder: move the index folder away (or delete it) and run `qa index` to build it again")
+            f"the index in {self.settings.index_dir} cannot be opened ({e}); the articles are safe in the corpus "
+            f"folder: if the index folder is read-only or its disk full, fix that; if it is damaged, move it away "
+            f"(or delete it); then run `qa index`")
 
     @property
     def collection(self):

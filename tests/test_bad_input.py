@@ -189,7 +189,7 @@ def test_a_corrupt_chroma_file_is_a_clear_error_and_loses_no_article(tmp_path, s
     Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index"), embedder).sync()
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"not a database " * 1000)
     engine = Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index"), embedder)
-    with pytest.raises(IndexUnavailable, match="cannot be read.*articles are safe.*qa index"):
+    with pytest.raises(IndexUnavailable, match="cannot be opened.*articles are safe.*damaged.*qa index"):
         engine.ask(NORMAL)
     monkeypatch.setenv("QA_CORPUS_DIR", str(seeds_copy))
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
@@ -335,3 +335,32 @@ def test_a_chroma_server_that_goes_away_is_a_clear_error_and_loses_nothing(tmp_p
         assert "investment fund" in engine.ask(NORMAL).text
         again = engine.sync()
         assert not again.added and not again.removed and len(again.unchanged) == 5
+
+
+def test_a_full_disk_during_indexing_is_a_clear_error_and_the_next_run_completes(tmp_path, seeds_copy):
+    """The index folder fills up mid-build (a real write failure: the process may write at most 300 kB per
+    file, as on a full disk): `qa index` says so and what to do, and the run after it finishes the job."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def full_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+
+    qa = [sys.executable, "-m", "qa"]
+    env = {**os.environ, "QA_CORPUS_DIR": str(seeds_copy), "QA_INDEX_DIR": str(tmp_path / "index")}
+    run = subprocess.run([*qa, "index", "-q"], env=env, preexec_fn=full_disk, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "error: the index in" in run.stderr and "run `qa index` again" in run.stderr
+    assert len(list(seeds_copy.glob("*.txt"))) == 5  # the articles are untouched
+    again = subprocess.run([*qa, "index", "-q"], env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    files = subprocess.run([*qa, "files"], env=env, capture_output=True, text=True, timeout=600)
+    assert "5 articles, " in files.stdout
+    answer = subprocess.run([*qa, "ask", "--backend", "extractive", NORMAL], env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert "investment fund" in answer.stdout
