@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     embed_model: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM")
     threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
     embed_batch: int = Field(64, ge=1)
+    index_step: int = Field(
+        1024, ge=1, description="chunks embedded, stored and recorded per step of a sync: a sync that dies loses at "
+        "most one step"
+    )
 
     @model_validator(mode="after")
     def _fits_embedder(self) -> "Settings":
