@@ -7,6 +7,7 @@ project: the benchmark copies the articles into a git-ignored scratch folder (``
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -425,6 +426,93 @@ def run_labels(args) -> int:
     return 0
 
 
+def _index_state(corpus: Path, index: Path) -> dict:
+    """What an index holds, read back: chunk ids, their metadata and vectors, the article records."""
+    import numpy as np
+
+    settings = load_settings(corpus_dir=corpus, index_dir=index, chroma_url=None)
+    engine = Engine(settings)
+    col = engine.index.collection
+    ids: list[str] = []
+    metas: dict[str, dict] = {}
+    vecs: dict[str, np.ndarray] = {}
+    step = 2000
+    for off in range(0, col.count(), step):
+        got = col.get(include=["metadatas", "embeddings"], limit=step, offset=off)
+        for i, cid in enumerate(got["ids"]):
+            ids.append(cid)
+            metas[cid] = got["metadatas"][i]
+            vecs[cid] = np.asarray(got["embeddings"][i])
+    manifest = engine.index.manifest()
+    return {"ids": ids, "metas": metas, "vecs": vecs, "manifest": manifest,
+            "lexical": len(engine.retriever.lexical.ids)}
+
+
+def run_crash(args) -> int:
+    """Crash safety at scale: `qa index` over the RTQA articles killed with SIGKILL at named points of a sync
+    and after random delays, then run again; each rerun is compared with a clean build (chunk ids, none twice
+    or missing, metadata, vectors, article records, BM25) and timed against it."""
+    import random
+    import signal
+    import subprocess
+
+    import numpy as np
+
+    corpus = _prepare_corpus(args.bench_dir, args.work, not args.no_distractors)
+    clean_dir, crash_dir = args.work / "crash-clean", args.work / "crash-run"
+
+    def qa_index(index: Path, crash: str | None = None, kill_after: float | None = None) -> tuple[int, float]:
+        env = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(index), "HF_HUB_OFFLINE": "1"}
+        env.pop("QA_CRASH_AT", None)
+        if crash:
+            env["QA_CRASH_AT"] = crash
+        t0 = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-m", "qa", "index", "-q"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        if kill_after is not None:
+            try:
+                p.wait(timeout=kill_after)
+            except subprocess.TimeoutExpired:
+                p.send_signal(signal.SIGKILL)
+        return p.wait(), time.perf_counter() - t0
+
+    shutil.rmtree(clean_dir, ignore_errors=True)
+    code, clean_s = qa_index(clean_dir)
+    assert code == 0, "the clean build failed"
+    ref = _index_state(corpus, clean_dir)
+    print(f"Crash safety on {len(ref['manifest'])} articles, {len(ref['ids'])} chunks "
+          f"(clean build {clean_s:.1f} s; a sync stores and records every {load_settings().index_step} chunks)")
+    print(f"  {'killed at':<22} {'died after':>10} {'rerun':>8} {'ids':>6} {'twice':>6} {'missing':>8} "
+          f"{'records':>8} {'vectors':>8} {'BM25':>6}")
+    rng = random.Random(7)
+    cases: list[tuple[str | None, float | None]] = [
+        (p, None) for p in ("embedded:3", "batch:5", "stored:7", "recorded:9", "scanned")]
+    cases += [(None, rng.uniform(0.3, 0.9) * clean_s) for _ in range(2)]
+    ok = True
+    for point, delay in cases:
+        shutil.rmtree(crash_dir, ignore_errors=True)
+        code, died = qa_index(crash_dir, point, delay)
+        code2, rerun_s = qa_index(crash_dir)
+        got = _index_state(corpus, crash_dir)
+        same_ids = set(got["ids"]) == set(ref["ids"])
+        twice = len(got["ids"]) - len(set(got["ids"]))
+        missing = len(set(ref["ids"]) - set(got["ids"]))
+        records = got["manifest"] == ref["manifest"]
+        sample = rng.sample(ref["ids"], min(300, len(ref["ids"])))
+        vectors = same_ids and all(np.allclose(got["vecs"][c], ref["vecs"][c], atol=1e-5) and
+                                   got["metas"][c] == ref["metas"][c] for c in sample)
+        bm25 = got["lexical"] == len(set(got["ids"]))
+        label = point or f"random {delay or 0:.0f} s"
+        status = "killed" if code == -signal.SIGKILL else f"exit {code}"
+        print(f"  {label:<22} {died:>8.1f} s {rerun_s:>6.1f} s {'same' if same_ids else 'DIFF':>6} {twice:>6} "
+              f"{missing:>8} {'same' if records else 'DIFF':>8} {'same' if vectors else 'DIFF':>8} "
+              f"{'same' if bm25 else 'DIFF':>6}  ({status}; rerun exit {code2})")
+        ok = ok and same_ids and not twice and not missing and records and vectors and bm25 and code2 == 0
+    shutil.rmtree(crash_dir, ignore_errors=True)
+    print("  every rerun equals the clean build" if ok else "  A RERUN DIFFERS FROM THE CLEAN BUILD")
+    return 0 if ok else 1
+
+
 def main(args) -> int:
     return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
-            "budget": run_budget, "verify": run_verify, "labels": run_labels}[args.what](args)
+            "budget": run_budget, "verify": run_verify, "labels": run_labels, "crash": run_crash}[args.what](args)
