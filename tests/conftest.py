@@ -102,3 +102,20 @@ def running(cmd: list[str], ready: Callable[[], bool], name: str, timeout: float
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def chroma_run(data: Path, port: int):
+    """A real Chroma server (`chroma run`) on ``port`` keeping its data in ``data``: a context manager that
+    starts it, waits until it accepts connections and stops it afterwards (it can be started again)."""
+    import sys
+
+    def ready() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    cmd = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data), "--host", "127.0.0.1",
+           "--port", str(port)]
+    return running(cmd, ready, "chroma server", env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})

@@ -302,28 +302,13 @@ def test_an_llm_reply_citing_passages_that_do_not_exist_loses_those_markers(tmp_
 @pytest.mark.server
 def test_a_chroma_server_that_goes_away_is_a_clear_error_and_loses_nothing(tmp_path, seeds_copy, embedder,
                                                                             free_port):
-    import os
-    import socket
-    import sys
-
-    from conftest import running
+    from conftest import chroma_run
     from qa.config import load_settings
     from qa.index import IndexUnavailable
 
-    chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-
-    def ready() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    cmd = [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     engine = Engine(load_settings(corpus_dir=seeds_copy, chroma_url=f"http://127.0.0.1:{port}"), embedder)
-    with running(cmd, ready, "chroma server", env=env):
+    with chroma_run(tmp_path / "server_data", port):
         assert len(engine.sync().added) == 5
         assert "investment fund" in engine.ask(NORMAL).text
     # the server is gone (mid-session: the engine holds its client and its keyword statistics)
@@ -331,7 +316,7 @@ def test_a_chroma_server_that_goes_away_is_a_clear_error_and_loses_nothing(tmp_p
         engine.ask(NORMAL)
     with pytest.raises(IndexUnavailable, match="QA_CHROMA_URL"):
         engine.sync()
-    with running(cmd, ready, "chroma server", env=env):  # back: nothing was lost, nothing re-embedded
+    with chroma_run(tmp_path / "server_data", port):  # back: nothing was lost, nothing re-embedded
         assert "investment fund" in engine.ask(NORMAL).text
         again = engine.sync()
         assert not again.added and not again.removed and len(again.unchanged) == 5

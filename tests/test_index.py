@@ -1,7 +1,4 @@
-import os
 import shutil
-import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +8,7 @@ from qa.config import EMBEDDER_MAX_TOKENS
 from qa.corpus import collapse_ws, original_text, parse, without_removed as cut_removed
 from qa.engine import Engine
 
-from conftest import running
+from conftest import chroma_run
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -117,18 +114,8 @@ def test_bad_files_do_not_stop_indexing(tmp_path, settings_for, embedder):
 
 @pytest.fixture
 def chroma_server(tmp_path, free_port):
-    chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-
-    def ready() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    cmd = [str(chroma), "run", "--path", str(tmp_path / "server_data"), "--host", "127.0.0.1", "--port", str(port)]
-    with running(cmd, ready, "chroma server", env={**os.environ, "ANONYMIZED_TELEMETRY": "False"}):
+    with chroma_run(tmp_path / "server_data", port):
         yield f"http://127.0.0.1:{port}"
 
 
