@@ -46,6 +46,8 @@ _DAY_Q = re.compile(r"\bwhen\b|\b(?:what|which|on what) (?:date|day)\b", re.I)
 # "who won …?" asks for a person; "who said …?" for a quote's speaker (qa.facts), "who is Keith Kellogg?"
 # for what a person is
 _WHO_Q = re.compile(r"^\W*[Ww]ho\b(?!\s+(?i:said|says|wrote|writes|told)\b)(?!\s+(?i:is|was|are|were)\s+[A-Z])")
+_KINDS = [(_COUNT_Q, "count"), (_SHARE_Q, "share"), (_AMOUNT_Q, "amount"), (_YEAR_Q, "year"), (_DAY_Q, "day"),
+          (_WHO_Q, "person")]  # the first that matches
 _AUX = set("is are was were be been being has have had do does did will would can could may might shall should "
            "get got".split())
 _PREPOSITIONS = set("across among amid amidst around along beyond despite inside near outside per since throughout "
@@ -121,19 +123,7 @@ def asked_sentence(question: str) -> str:
 def asked_kind(question: str) -> str | None:
     """The kind of value the question asks for, or None when it asks for none we compare."""
     q = asked_sentence(question)
-    if _COUNT_Q.search(q):
-        return "count"
-    if _SHARE_Q.search(q):
-        return "share"
-    if _AMOUNT_Q.search(q):
-        return "amount"
-    if _YEAR_Q.search(q):
-        return "year"
-    if _DAY_Q.search(q):
-        return "day"
-    if _WHO_Q.search(q):
-        return "person"
-    return None
+    return next((kind for pattern, kind in _KINDS if pattern.search(q)), None)
 
 
 def counted(question: str) -> tuple[set[str], set[str]]:
@@ -189,7 +179,7 @@ def counts(sentence: str, what: tuple[set[str], set[str]], stated: set[str]) -> 
         else:
             continue
         if (re.fullmatch(r"(19|20)\d\d", key) or key in days or key in stated
-                or (i and toks[i - 1].lower() in [m for m in MONTHS] + ["no", "number", "no."])):
+                or (i and toks[i - 1].lower() in {*MONTHS, "no", "number"})):  # "June 16", "No. 3"
             continue
         after, before = set(_near(toks, stems, i, 1, WINDOW_AFTER)), set(_near(toks, stems, i, -1, WINDOW_BEFORE))
         if ((noun | verb) & after or verb & before) and (not verb or verb & _clause(toks, stems, i)):
