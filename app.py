@@ -265,6 +265,15 @@ def status_html(status: dict, corpus: str) -> str:
             f'<div class="qa-files-wrap"><table class="qa-files"><tr><th>file</th><th>title</th><th>outlet</th><th>date</th><th>chunks</th></tr>{rows}</table></div>')
 
 
+def busy_message(waiting: int, limit: int) -> str | None:
+    """What a request is told when ``waiting`` requests are already queued and the queue holds ``limit``
+    (the setting ``queue_size``); None when it can join."""
+    if waiting < limit:
+        return None
+    return (f"The chat is busy ({waiting} question{'s' if waiting != 1 else ''} waiting); "
+            "please try again in a moment.")
+
+
 def history_turns(turns: list[dict]):
     from qa.chat import Turn
 
@@ -431,7 +440,41 @@ def build(engine):
         ui = _layout(engine.settings, have_seeds)
         _wire(demo, ui, h)
         gr.api(h.api_ask, api_name="ask")
+    # gr.api takes no validator argument: the API's questions get the same "busy" check as the chat's
+    for fn in demo.fns.values():
+        if fn.api_name == "ask":
+            fn.validator = _busy_check(demo, engine.settings.queue_size)
     return demo
+
+
+def waiting(demo) -> int:
+    """Requests waiting in the app's queue (not those being worked on)."""
+    return len(demo._queue)
+
+
+def _busy_check(demo, limit: int) -> Callable:
+    """A Gradio validator: it runs when a request joins the queue, before it waits, and turns it away with
+    :func:`busy_message` when ``limit`` requests are already waiting. gradio_client raises it as a
+    ValidationError carrying the message; the browser shows it at the question box, which keeps the question."""
+    import gradio as gr
+
+    def check(*inputs):
+        msg = busy_message(waiting(demo), limit)  # shown at the first input: the question
+        return [gr.validate(msg is None, msg or "")] + [gr.validate(True, "") for _ in inputs[1:]]
+
+    return check
+
+
+QUEUE_SLACK = 16  # Gradio's own limit, above ours, for requests that race past the busy check together
+
+
+def queue(demo, settings):
+    """The app's queue: ``concurrency_limit`` requests worked on at once, the rest wait; past ``queue_size``
+    waiting, a request is told the chat is busy (:func:`_busy_check`). Gradio's own limit (max_size) is a
+    backstop a little above it; when it is hit, the browser says "This application is currently busy. Please
+    try again." and gradio_client raises QueueError("Queue is full! Please try again.")."""
+    return demo.queue(default_concurrency_limit=settings.concurrency_limit,
+                      max_size=settings.queue_size + QUEUE_SLACK)
 
 
 def _layout(settings, have_seeds: bool) -> SimpleNamespace:
@@ -449,8 +492,8 @@ def _layout(settings, have_seeds: bool) -> SimpleNamespace:
                                  render_markdown=True, feedback_options=None, buttons=["copy"],
                                  placeholder="Ask a question about the articles.")
             with gr.Row():
-                ui.question = gr.Textbox(elem_id="question", show_label=False, scale=5, lines=1, max_lines=4,
-                                         placeholder="Ask a question (follow-ups use the conversation)",
+                ui.question = gr.Textbox(elem_id="question", label="Question", show_label=False, scale=5, lines=1,
+                                         max_lines=4, placeholder="Ask a question (follow-ups use the conversation)",
                                          max_length=settings.max_question_chars)
                 ui.ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
                 ui.clear = gr.Button("Clear chat", elem_id="clear", scale=1)
@@ -517,8 +560,9 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
 
     outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans]
     ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k]
-    ui.question.submit(respond, ins, outs, api_visibility="private")
-    ui.ask.click(respond, ins, outs, api_visibility="private")
+    busy = _busy_check(demo, h.settings.queue_size)
+    ui.question.submit(respond, ins, outs, api_visibility="private", validator=busy)
+    ui.ask.click(respond, ins, outs, api_visibility="private", validator=busy)
     ui.clear.click(clear, None, outs, api_visibility="private", queue=False)
     ui.chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
     ui.pick.change(open_source, [ui.pick, ui.spans], [ui.article], api_visibility="private").then(
@@ -569,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(settings.corpus_dir).mkdir(parents=True, exist_ok=True)
     sync_with_progress(engine)
     demo = build(engine)
-    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size)
+    queue(demo, settings)
     auth = None
     if settings.auth_user and settings.auth_password:  # the settings require both or neither
         auth = (settings.auth_user, settings.auth_password.get_secret_value())

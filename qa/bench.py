@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import evidence_support
+from .corpus import Document
 from .config import load_settings
 from .engine import Engine
 from .metrics import contains, hit_at, matches, mrr_at, percentile, unique_in_order
@@ -97,7 +98,8 @@ def eval_answers(engine: Engine, questions: list[dict]) -> dict:
 
 def _engine_for(corpus: Path, work: Path, rebuild: bool) -> Engine:
     settings = load_settings(corpus_dir=corpus, chroma_url=None)
-    idx = work / f"index-{corpus.name}-c{settings.chunk_size}-o{settings.chunk_overlap}-t{settings.title_tokens}"
+    idx = work / (f"index-{corpus.name}-c{settings.chunk_size}-o{settings.chunk_overlap}-t{settings.title_tokens}"
+                  f"-{settings.embed_backend}")
     if rebuild and idx.exists():
         shutil.rmtree(idx)
     return Engine(settings.model_copy(update={"index_dir": idx}))
@@ -115,7 +117,7 @@ def run_retrieval(args) -> int:
     corpus = _prepare_corpus(bench, Path(args.work), not args.no_distractors)
     questions = load_rtqa(bench)
     engine = _engine_for(corpus, Path(args.work), args.rebuild)
-    engine.embedder.model  # load once, outside the timings
+    engine.embedder.load()  # load once, outside the timings
     bar = None
 
     def on_start(n):
@@ -513,6 +515,508 @@ def run_crash(args) -> int:
     return 0 if ok else 1
 
 
+def run_embed(args) -> int:
+    """Faster ingest: the RTQA articles indexed from scratch by each embedder backend, and by the default
+    backend without the title prefix and without the overlap (what they buy), each then asked RTQA dev;
+    chunks/s are the embedding step's alone, against torch's in the same process."""
+    questions = load_rtqa(args.bench_dir)
+    corpus = _prepare_corpus(args.bench_dir, args.work, not args.no_distractors)
+    base = load_settings(corpus_dir=corpus, chroma_url=None)
+    default = base.embed_backend
+    runs = [("torch", {}), ("onnx", {}), ("onnx-int8", {}), (default, {"title_tokens": 0}),
+            (default, {"chunk_overlap": 0})]
+    rows = []
+    for i, (backend, change) in enumerate(runs):
+        settings = base.model_copy(update={"embed_backend": backend, **change})
+        idx = args.work / f"embed-bench-{i}"  # one folder a run: Chroma keeps a client per folder and process
+        if idx.exists():
+            shutil.rmtree(idx)
+        engine = Engine(settings.model_copy(update={"index_dir": idx}))
+        engine.embedder.load()  # export (once) and load outside the timings
+        build = engine.sync(corpus)
+        engine.ask("warm-up question", as_of=questions[0].get("question_date"))
+        ret = eval_retrieval(engine, questions, 10)[0]
+        ans = eval_answers(engine, questions)
+        what = backend + "".join(f", {k}={v}" for k, v in change.items())
+        rows.append((what, build, ret, ans))
+        print(f"  {what}: {build.chunks_added} chunks, {build.chunks_added / build.embed_seconds:.1f} chunks/s, "
+              f"build {build.seconds:.1f} s, hit@1 {ret['hit@1']:.3f}", file=sys.stderr, flush=True)
+    # throughput, the backends taking turns on the same chunks (a shared machine's load weighs on all alike)
+    from .chunking import chunk_document
+    from .corpus import parse
+    from .embedding import Embedder
+
+    embedders = {kind: Embedder(backend=kind, threads=base.threads, batch_size=base.embed_batch,
+                                cache_dir=base.model_cache) for kind in ("torch", "onnx", "onnx-int8")}
+    sample: list[str] = []
+    for p in sorted(corpus.glob("*.txt"))[::6]:
+        doc = parse(p.name, p.read_bytes())
+        if not isinstance(doc, Document):
+            continue
+        title = embedders["torch"].truncate(doc.title, base.title_tokens)
+        sample += [c.embed_text(title) for c in chunk_document(doc, embedders["torch"].count_tokens,
+                                                               base.chunk_size, base.chunk_overlap)]
+    sample = sample[:2000]
+    speed: dict[str, list[float]] = {kind: [] for kind in embedders}
+    for e in embedders.values():
+        e.encode(sample[:64])  # loaded and warm
+    for _ in range(3):
+        for kind, e in embedders.items():
+            t0 = time.perf_counter()
+            e.encode(sample)
+            speed[kind].append(len(sample) / (time.perf_counter() - t0))
+    rate = {kind: percentile(v, 50) for kind, v in speed.items()}
+    print(f"\nEmbedding benchmark: {len(sample)} chunks embedded by each backend in turn, 3 rounds (median)")
+    for kind in embedders:
+        print(_row(f"{kind} chunks/s", rate[kind], "", rate["torch"], "higher", "torch"))
+
+    torch_rate = rows[0][1].chunks_added / rows[0][1].embed_seconds
+    print(f"\nEach backend's index of {corpus}, asked {len(questions)} RTQA dev questions as of their question_date")
+    print(f"  {'run':34} {'chunks':>7} {'tokens':>9} {'embed s':>8} {'chunks/s':>9} {'x torch':>8} {'build s':>8} "
+          f"{'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'extr.':>6}")
+    for what, b, r, a in rows:
+        built = b.chunks_added / b.embed_seconds
+        print(f"  {what:34} {b.chunks_added:7d} {b.tokens_embedded:9d} {b.embed_seconds:8.1f} {built:9.1f} "
+              f"{built / torch_rate:8.2f} {b.seconds:8.1f} {r['hit@1']:6.3f} {r['hit@5']:6.3f} {r['mrr@10']:6.3f} "
+              f"{a['containment']:6.3f}")
+    print("  (extr. = extractive containment; chunks/s = the build's embedding step, one build after another, so "
+          "a shared machine's load varies between them: the turn-taking figures above are the fair comparison; "
+          "build s = scan, chunk, embed, store)")
+    return 0
+
+
 def main(args) -> int:
     return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
-            "budget": run_budget, "verify": run_verify, "labels": run_labels, "crash": run_crash}[args.what](args)
+            "budget": run_budget, "verify": run_verify, "labels": run_labels, "crash": run_crash, "embed": run_embed,
+            "load": run_load, "scale": run_scale}[args.what](args)
+
+
+# -- load: many users over HTTP while an upload and a removal change the index ----------------------------------
+# seed questions with what a right answer holds: a figure and the article it cites
+LOAD_QUESTIONS = [
+    ("What share of the world's critical raw materials does Ukraine hold?", "5%", "001_fc8662c004b3d3bf.txt"),
+    ("On what date did Trump meet Japanese Prime Minister Shigeru Ishiba at the White House?", "February 7",
+     "000_eb52613fceb0bc2a.txt"),
+    ("How many Ukrainian soldiers has the fighting killed, according to figures Zelenskyy quoted?", "45,100",
+     "003_e735657bf45baaa7.txt"),
+    ("Who claimed that Zelenskyy has already indicated he will soften his position on land?", "Kellogg",
+     "002_d89352816586c04e.txt"),
+]
+LOAD_NEW = ("zorblatt.txt", "Kelmora opens the Zorblatt bridge\n\n"
+            "The Zorblatt bridge over the river Vask in Kelmora opened in March after six years of work.\n\n"
+            "The Zorblatt bridge cost 42 million crowns, the city engineer Ilse Marrow said.\n\n"
+            "Ferries that crossed the Vask for a century will stop running in April.\n",
+            "How much did the Zorblatt bridge cost?", "42 million")
+LOAD_REMOVED = ("004_b7d7290862e495a3.txt", "What have the White House and Ukraine made significant progress in?")
+
+
+def serve_app(engine, port: int = 0, host: str = "127.0.0.1"):
+    """The chat (app.py) over ``engine``, served in this process with its queue, as ``python app.py`` serves
+    it: (demo, url). ``port`` 0: a free one. Stop it with ``demo.close()``."""
+    import socket
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:  # app.py sits next to the qa package in the checkout
+        sys.path.insert(0, root)
+    import app
+
+    if not port:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+    demo = app.build(engine)
+    app.queue(demo, engine.settings)
+    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, show_error=True,
+                ssr_mode=False)
+    return demo, f"http://{host}:{port}/"
+
+
+def _right(r: dict, figure: str, file: str) -> tuple[bool, bool]:
+    """(cites the right article, says the figure) of an /ask answer."""
+    cited = {c["file"] for c in r.get("citations") or []}
+    return file in cited, figure in (r.get("answer") or "")
+
+
+def load_run(url: str, engine: Engine, users: int = 20, per_user: int = 2, local_users: int | None = None,
+             change: bool = True, alone_backends: tuple[str, ...] = ("extractive", "local")) -> dict:
+    """``users`` gradio_client users at once, each asking ``per_user`` seed questions with the extractive
+    backend and (the first ``local_users`` of them, default all) as many with the local LLM, while an
+    article is uploaded and another removed (``change``), both started once a tenth of the answers are in.
+    Each question is first asked alone (with ``alone_backends``), so an answer wrong under load can be told
+    from one the backend gets wrong anyway. Wrong: the expected article not cited or, extractive, the
+    expected figure missing (a small LLM misses figures on its own). Returns latencies (s) by backend,
+    errors, wrong answers, the syncs' waits for the index lock (s), and what the new and the removed
+    article answer afterwards."""
+    import threading
+
+    from gradio_client import Client
+
+    local_users = users if local_users is None else local_users
+
+    def ask(client, q: str, backend: str) -> dict:
+        return client.predict(question=q, backend=backend, k=3, history=None, api_name="/ask")
+
+    t_alone = time.perf_counter()
+    solo = Client(url, verbose=False)
+    alone = {(q, b): _right(ask(solo, q, b), fig, f) for q, fig, f in LOAD_QUESTIONS for b in alone_backends}
+    t_alone = time.perf_counter() - t_alone
+    plans = []
+    for u in range(users):  # each user's questions, the backends taking turns
+        plan = []
+        for i in range(per_user):
+            plan.append((LOAD_QUESTIONS[(u + i) % len(LOAD_QUESTIONS)], "extractive"))
+            if u < local_users:
+                plan.append((LOAD_QUESTIONS[(u + i + 1) % len(LOAD_QUESTIONS)], "local"))
+        plans.append(plan)
+    total = sum(len(p) for p in plans)
+    results: list[dict] = []
+    lock = threading.Lock()
+    started = threading.Event()
+    go = threading.Barrier(users + 1)
+    clients = [Client(url, verbose=False) for _ in range(users)]
+
+    def user(u: int) -> None:
+        go.wait()
+        for (q, fig, f), backend in plans[u]:
+            t0 = time.perf_counter()
+            row: dict[str, Any] = {"user": u, "backend": backend, "question": q, "start": t0}
+            try:
+                r = ask(clients[u], q, backend)
+                row.update(answer=r.get("answer"), answered_by=r.get("backend"), files=[c["file"] for c in r["citations"]])
+                row["file_ok"], row["figure_ok"] = _right(r, fig, f)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                row["error"] = f"{type(e).__name__}: {e}"
+            row["end"] = time.perf_counter()
+            row["seconds"] = row["end"] - t0
+            with lock:
+                results.append(row)
+                if len(results) >= max(1, total // 10):
+                    started.set()
+
+    threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
+    for t in threads:
+        t.start()
+    waits_before = len(engine.index_lock.write_waits)
+    t_start = time.perf_counter()
+    go.wait()
+    changes: dict[str, Any] = {}
+
+    def upload() -> None:
+        t0 = time.perf_counter()
+        report, rejected = engine.add_articles([(LOAD_NEW[0], LOAD_NEW[1].encode())])
+        changes["upload"] = {"added": report.added if report else [], "rejected": rejected,
+                             "start": t0, "end": time.perf_counter()}
+
+    def remove() -> None:
+        t0 = time.perf_counter()
+        report, _ = engine.remove_article(LOAD_REMOVED[0])
+        changes["removal"] = {"removed": report.removed, "start": t0, "end": time.perf_counter()}
+
+    writers = [threading.Thread(target=upload), threading.Thread(target=remove)] if change else []
+    if change:
+        started.wait(600)
+    for t in writers:
+        t.start()
+    for t in writers + threads:
+        t.join()
+    wall = time.perf_counter() - t_start
+    waits = list(engine.index_lock.write_waits)[waits_before:]
+    after = {}
+    if change:
+        new = ask(solo, LOAD_NEW[2], "extractive")
+        gone = ask(solo, LOAD_REMOVED[1], "extractive")
+        after = {"new_answer": new["answer"], "new_files": [c["file"] for c in new["citations"]],
+                 "removed_files": [c["file"] for c in gone["citations"] + gone["passages"]]}
+    window = (min(c["start"] for c in changes.values()), max(c["end"] for c in changes.values())) if changes else None
+    by: dict[str, dict] = {}
+    for b in ("extractive", "local"):
+        rows = [r for r in results if r["backend"] == b]
+        ok = [r for r in rows if "error" not in r]
+        secs = [r["seconds"] for r in ok]
+        wrong = [r for r in ok if not (r["file_ok"] and (r["figure_ok"] or b == "local"))]
+        by[b] = {"asked": len(rows), "answered": len(ok), "errors": [r["error"] for r in rows if "error" in r],
+                 "p50_s": percentile(secs, 50), "p95_s": percentile(secs, 95), "max_s": max(secs, default=float("nan")),
+                 "wrong": wrong, "figure_missing": sum(1 for r in ok if not r["figure_ok"]),
+                 # wrong under load although right when asked alone: what the concurrent change could cause
+                 "wrong_only_under_load": [r for r in ok if (r["question"], b) in alone and not (r["file_ok"] and r[
+                     "figure_ok"]) and (r["file_ok"], r["figure_ok"]) != alone[(r["question"], b)]],
+                 "alone": b in alone_backends,
+                 "during_change": sum(1 for r in rows if window and r["start"] < window[1] and r["end"] > window[0])}
+    return {"backends": by, "sync_waits_s": waits, "changes": changes, "after": after, "wall_s": wall,
+            "alone_s": t_alone, "users": users, "results": results}
+
+
+def print_load(res: dict, model: str) -> None:
+    c = res["changes"]
+    print(f"Load: {res['users']} users over HTTP (gradio_client), {res['wall_s']:.1f} s (each question asked alone "
+          f"first: {res['alone_s']:.1f} s); local LLM {model}")
+    print("  wrong: the expected article not cited (extractive: or its figure missing); wrong only under load: "
+          "not so when asked alone")
+    print(f"  {'backend':<11} {'asked':>5} {'answered':>8} {'errors':>6} {'wrong':>5} {'wrong only under load':>21} "
+          f"{'p50 s':>7} {'p95 s':>7} {'max s':>7} {'during change':>13}")
+    for b, s in res["backends"].items():
+        if s["asked"]:
+            print(f"  {b:<11} {s['asked']:>5} {s['answered']:>8} {len(s['errors']):>6} {len(s['wrong']):>5} "
+                  f"{len(s['wrong_only_under_load']) if s['alone'] else '-':>21} {s['p50_s']:>7.2f} {s['p95_s']:>7.2f} {s['max_s']:>7.2f} "
+                  f"{s['during_change']:>13}")
+        if b == "local" and s["answered"]:
+            print(f"  {'':<11} local answers without the expected figure (wrong file not counted): {s['figure_missing']}")
+        for e in s["errors"][:3]:
+            print(f"    error: {e}")
+    if c:
+        print(f"  upload {c['upload']['added']} took {c['upload']['end'] - c['upload']['start']:.2f} s, removal "
+              f"{c['removal']['removed']} {c['removal']['end'] - c['removal']['start']:.2f} s (each includes waiting "
+              "for the other)")
+    print("  syncs waited for the index lock: " + ", ".join(f"{w * 1000:.0f} ms" for w in res["sync_waits_s"]))
+    if res["after"]:
+        a = res["after"]
+        print(f"  after: the new article answers {a['new_answer'][:70]!r} citing {a['new_files']}; the removed "
+              f"article is {'STILL' if LOAD_REMOVED[0] in a['removed_files'] else 'no longer'} cited or retrieved")
+
+
+def run_load(args) -> int:
+    """`qa bench load`: the seeds served by the chat in this process, ``--users`` gradio_client users each
+    asking ``--per-user`` questions with the extractive backend and as many with the local LLM (the packaged
+    1.5B model unless QA_LLM_MODEL says otherwise) while an article is uploaded and another removed."""
+    work = Path(args.work) / "load"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "seeds", work / "corpus")
+    settings = load_settings(corpus_dir=work / "corpus", index_dir=work / "index", chroma_url=None,
+                             backend="extractive")
+    engine = Engine(settings)
+    engine.sync()
+    with engine.model_lock:
+        model = engine.answerer("local").name  # loaded before the clock starts
+    demo, url = serve_app(engine)
+    try:
+        res = load_run(url, engine, users=args.users, per_user=args.per_user)
+    finally:
+        demo.close()
+    print_load(res, model)
+    bad = any(s["errors"] or s["wrong_only_under_load"] or s["answered"] < s["asked"] for s in res["backends"].values())
+    bad = bad or LOAD_NEW[0] not in res["after"]["new_files"] or LOAD_REMOVED[0] in res["after"]["removed_files"]
+    return 1 if bad else 0
+
+
+# -- scale -------------------------------------------------------------------------------------------
+def _scale_corpus(bench: Path, work: Path, chunks: int) -> Path:
+    """At least ``chunks`` chunks of real article text: new articles, each the paragraphs of three RTQA
+    articles drawn at random and shuffled, as long as one of them, under one of their headlines (made once,
+    the same every time: the seed is fixed). Quality is not the point; size, and real text, are."""
+    import random
+
+    from .chunking import chunk_document
+    from .corpus import parse
+    from .embedding import Embedder
+
+    out = work / f"scale-{chunks // 1000}k"
+    if (out / ".complete").exists():
+        return out
+    src = _prepare_corpus(bench, work, True)
+    articles = []
+    for p in sorted(src.glob("*.txt")):
+        paras = [x.strip() for x in p.read_text(encoding="utf-8").split("\n\n") if len(x.strip()) > 40]
+        if len(paras) > 2:
+            articles.append((paras[0], paras[1:]))
+    rng = random.Random(13)
+    embedder = Embedder()
+    out.mkdir(parents=True, exist_ok=True)
+    total, n = 0, 0
+    while total < chunks:
+        picks = rng.sample(articles, 3)
+        pool = [x for _, ps in picks for x in ps]
+        rng.shuffle(pool)
+        body = pool[: max(3, len(picks[0][1]))]
+        text = picks[0][0] + "\n\n" + "\n\n".join(body) + "\n"
+        name = f"scale_{n:05d}.txt"
+        doc = parse(name, text.encode())
+        total += len(chunk_document(doc, embedder.count_tokens, 64, 16))  # type: ignore[arg-type]
+        (out / name).write_text(text, encoding="utf-8")
+        n += 1
+    (out / ".complete").write_text(f"{n} articles, {total} chunks at the default chunking\n")
+    return out
+
+
+def _measured(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """Run ``cmd``: wall seconds, its peak RSS in MB, and what it printed."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(p.pid, 0)
+        secs = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if p.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {text[-2000:]}")
+    return secs, usage.ru_maxrss / 1024, text
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def _scale_queries(engine: Engine, questions: list[str]) -> dict:
+    retrieve, ask = [], []
+    for q in questions:
+        t: dict[str, float] = {}
+        engine.search(q, timings=t)
+        retrieve.append(t["retrieve_ms"])
+        ask.append(engine.ask(q, backend="extractive").timings["total_ms"])
+    return {"retrieve_p50": percentile(retrieve, 50), "retrieve_p95": percentile(retrieve, 95),
+            "ask_p50": percentile(ask, 50), "ask_p95": percentile(ask, 95)}
+
+
+def _add_remove(engine: Engine, text: str, question: str) -> dict:
+    """One article added to the index and asked about, then removed: seconds each."""
+    t0 = time.perf_counter()
+    report, rejected = engine.add_articles([("scale-added.txt", text.encode())])
+    t1 = time.perf_counter()
+    a = engine.ask(question, backend="extractive")
+    t2 = time.perf_counter()
+    engine.remove_article("scale-added.txt")
+    t3 = time.perf_counter()
+    cited = any(c.file == "scale-added.txt" for c in a.citations)
+    assert report is not None and report.added == ["scale-added.txt"] and not rejected, (report, rejected)
+    return {"add_s": t1 - t0, "first_ask_s": t2 - t1, "remove_s": t3 - t2, "cited": cited}
+
+
+def run_scale(args) -> int:
+    """100k chunks on this machine: build (time, throughput, peak RSS), cold start (process start to first
+    answer, with the lexical index rebuilt and read from disk), query p50/p95, one article added and removed,
+    memory against index size (a tenth of the corpus for comparison), and the same index served by a real
+    Chroma server."""
+    import socket
+    import subprocess
+
+    from .config import load_settings as settings_for
+
+    questions = [q["question"] for q in load_rtqa(args.bench_dir)]
+    corpus = _scale_corpus(args.bench_dir, args.work, args.chunks)
+    files = sorted(corpus.glob("*.txt"))
+    small = args.work / f"scale-{args.chunks // 10000}k-tenth"
+    if not small.exists():
+        small.mkdir()
+        for f in files[: len(files) // 10]:
+            shutil.copyfile(f, small / f.name)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", QA_CHROMA_URL="")
+    qa = [sys.executable, "-m", "qa"]
+    new_text = ("Zorblatt Harbour to reopen after storm\n\nThe harbour of Zorblatt will reopen on Friday after "
+                "the storm damaged 14 piers, the port authority said. Repairs cost 3.2 million euros.\n")
+    rows: dict[str, dict] = {}
+    for name, folder in (("tenth", small), ("full", corpus)):
+        idx = args.work / f"{folder.name}-index"
+        e = dict(env, QA_INDEX_DIR=str(idx), QA_CORPUS_DIR=str(folder))
+        r: dict[str, Any] = {"articles": len(list(folder.glob("*.txt")))}
+        if args.rebuild and idx.exists():
+            shutil.rmtree(idx)
+        if not idx.exists():
+            print(f"building the {name} index ({folder}) …", file=sys.stderr, flush=True)
+            r["build_s"], r["build_rss"], _ = _measured(qa + ["index", str(folder)], e)
+        lexical = idx / "lexical-news.pkl"
+        for f in idx.glob("lexical-*.pkl"):
+            f.unlink()
+        ask = qa + ["ask", questions[0], "--backend", "extractive"]
+        r["cold_rebuilt_s"], r["cold_rebuilt_rss"], _ = _measured(ask, e)
+        r["cold_s"], r["cold_rss"], _ = _measured(ask, e)
+        r["lexical_mb"] = sum(f.stat().st_size for f in idx.glob("lexical-*.pkl")) / 1e6
+        r["index_mb"] = _du_mb(idx) - r["lexical_mb"]
+        engine = Engine(settings_for(corpus_dir=folder, index_dir=idx, chroma_url=None))
+        r["chunks"] = engine.index.count()
+        engine.ask(questions[0], backend="extractive")
+        r.update(_scale_queries(engine, questions))
+        r["query_rss"] = _rss_mb()
+        r.update(_add_remove(engine, new_text, "How many piers did the storm damage in Zorblatt?"))
+        rows[name] = r
+        del engine
+        print(f"  {name}: {r}", file=sys.stderr, flush=True)
+    del lexical
+
+    # the full index served by a real Chroma server (its data: a copy of the embedded index)
+    served = args.work / "scale-served"
+    if served.exists():
+        shutil.rmtree(served)
+    shutil.copytree(args.work / f"{corpus.name}-index", served, ignore=shutil.ignore_patterns("lexical-*"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(served), "--host",
+                               "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("the Chroma server did not start")
+                time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}"
+        local = args.work / "scale-served-cache"
+        shutil.rmtree(local, ignore_errors=True)
+        e = dict(env, QA_CHROMA_URL=url, QA_INDEX_DIR=str(local), QA_CORPUS_DIR=str(corpus))
+        r = {"articles": rows["full"]["articles"]}
+        ask = qa + ["ask", questions[0], "--backend", "extractive"]
+        r["cold_rebuilt_s"], r["cold_rebuilt_rss"], _ = _measured(ask, e)
+        r["cold_s"], r["cold_rss"], _ = _measured(ask, e)
+        engine = Engine(settings_for(corpus_dir=corpus, index_dir=local, chroma_url=url))
+        r["chunks"] = engine.index.count()
+        engine.ask(questions[0], backend="extractive")
+        r.update(_scale_queries(engine, questions))
+        r["query_rss"] = _rss_mb()
+        r.update(_add_remove(engine, new_text, "How many piers did the storm damage in Zorblatt?"))
+        rows["server"] = r
+        del engine
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    full, tenth = rows["full"], rows["tenth"]
+    print(f"\nScale benchmark: {full['chunks']} chunks ({full['articles']} articles made of RTQA paragraphs), "
+          f"and a tenth of it ({tenth['chunks']} chunks); {len(questions)} RTQA dev questions asked blind to time")
+    print(f"  {'':38} {'tenth':>10} {'full':>10} {'server':>10}  target (full)")
+
+    def line(label, key, fmt="{:.1f}", target=""):
+        cells = [fmt.format(rows[n][key]) if key in rows.get(n, {}) else "-" for n in ("tenth", "full", "server")]
+        print(f"  {label:38} {cells[0]:>10} {cells[1]:>10} {cells[2]:>10}  {target}")
+
+    line("chunks", "chunks", "{:d}")
+    line("build (qa index), s", "build_s")
+    for n in ("tenth", "full"):
+        if "build_s" in rows[n]:
+            rows[n]["build_rate"] = rows[n]["chunks"] / rows[n]["build_s"]
+    line("build throughput, chunks/s", "build_rate")
+    line("build peak RSS, MB", "build_rss", "{:.0f}")
+    line("index on disk, MB", "index_mb", "{:.0f}")
+    line("lexical index file, MB", "lexical_mb", "{:.0f}")
+    line("cold start, lexical rebuilt, s", "cold_rebuilt_s", target="")
+    line("cold start, lexical read, s", "cold_s", target="<= 15 s")
+    line("cold start peak RSS, MB", "cold_rss", "{:.0f}")
+    line("retrieval p50, ms", "retrieve_p50")
+    line("retrieval p95, ms", "retrieve_p95", target="<= 200 ms")
+    line("extractive ask p50, ms", "ask_p50")
+    line("extractive ask p95, ms", "ask_p95", target="<= 200 ms")
+    line("RSS after the questions, MB", "query_rss", "{:.0f}")
+    line("add one article (sync), s", "add_s", "{:.2f}", "<= 2 s")
+    line("first question after it, s", "first_ask_s", "{:.2f}")
+    line("remove it (sync), s", "remove_s", "{:.2f}")
+    line("added article cited", "cited", "{}")
+    grow_index = full["chunks"] / tenth["chunks"]
+    grow_mem = (full["query_rss"] - tenth["query_rss"]) / max(1e-9, tenth["query_rss"])
+    print(f"  index grew x{grow_index:.1f}; query-time RSS grew x{full['query_rss'] / tenth['query_rss']:.2f} "
+          f"(+{grow_mem:.0%}); per chunk {1000 * (full['query_rss'] - tenth['query_rss']) / (full['chunks'] - tenth['chunks']):.1f} kB "
+          f"vs {1000 * (full['index_mb'] - tenth['index_mb']) / (full['chunks'] - tenth['chunks']):.1f} kB of index on disk")
+    print("  (server: the full index copied into a real `chroma run`; its lexical index kept in a local folder)")
+    return 0

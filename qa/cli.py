@@ -268,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks that print figures")
-    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify", "labels", "crash"])
+    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify", "labels", "crash", "embed", "scale",
+                                          "load"])
     s.add_argument("--bench-dir", type=Path, default=Path("../shared/bench/rtqa"), help="RTQA benchmark folder")
     s.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder for benchmark indexes")
     s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
@@ -276,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="rebuild the benchmark index from scratch")
     s.add_argument("-v", "--verbose", action="store_true", help="list the answers that missed")
     s.add_argument("--limit", type=int, default=0, help="answers: only the first N questions")
+    s.add_argument("--chunks", type=int, default=100_000, help="scale: chunks in the made-up corpus")
     s.add_argument("--baseline-n", type=int, default=8, help="answers: questions the (slow) naive baseline runs")
     s.add_argument("--budgets", type=int, nargs="+", default=[100, 200, 320, 480], help="budget: word-pieces to try")
     s.add_argument("--labels", type=Path, nargs="+",
@@ -286,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="labels: where to write the sentences still to be labelled")
     s.add_argument("--thresholds", type=float, nargs="+", default=[0.40, 0.44, 0.46, 0.48, 0.50, 0.52, 0.55, 0.60],
                    help="verify: support thresholds to try")
+    s.add_argument("--users", type=int, default=20, help="load: users asking at once over HTTP")
+    s.add_argument("--per-user", type=int, default=2, help="load: questions each user asks with each backend")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -33,7 +34,8 @@ class Settings(BaseSettings):
 
     # where articles and the index live
     corpus_dir: Path = Field(Path("seeds"), description="folder of articles (.txt, .md, .html)")
-    index_dir: Path = Field(Path("index"), description="on-disk Chroma location (embedded mode)")
+    index_dir: Path = Field(Path("index"), description="on-disk Chroma location (embedded mode), and where the "
+                            "lexical index is kept between runs (both modes)")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded")
     collection: str = Field("news", description="Chroma collection name")
     hnsw_ef_search: int = Field(400, ge=10, description="candidates Chroma's HNSW explores per query: enough that "
@@ -111,6 +113,10 @@ class Settings(BaseSettings):
 
     # models and machine
     embed_model: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM")
+    embed_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx", description="how the embedder runs: ONNX Runtime at full precision (the model exported once "
+        "into model_cache; the same vectors as torch, 1.8x as fast), ONNX with int8 weights (2.75x, slightly "
+        "different vectors: see `qa bench embed`), or sentence-transformers on torch")
     threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
     embed_batch: int = Field(64, ge=1)
     index_step: int = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import logging
@@ -43,6 +44,8 @@ class RWLock:
         self._readers = 0
         self._writer = False
         self._waiting = 0
+        # how long each writer (a sync, an upload, a removal) waited for the lock, in seconds, newest last
+        self.write_waits: collections.deque[float] = collections.deque(maxlen=256)
 
     @contextlib.contextmanager
     def read(self):
@@ -59,12 +62,14 @@ class RWLock:
 
     @contextlib.contextmanager
     def write(self):
+        t0 = time.perf_counter()
         with self._cond:
             self._waiting += 1
             while self._writer or self._readers:
                 self._cond.wait()
             self._waiting -= 1
             self._writer = True
+            self.write_waits.append(time.perf_counter() - t0)
         try:
             yield
         finally:
@@ -90,7 +95,8 @@ def too_long(limit: int) -> str:
 class Engine:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or load_settings()
-        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.threads, self.settings.embed_batch)
+        self.embedder = embedder or Embedder(self.settings.embed_model, self.settings.threads, self.settings.embed_batch,
+                                            self.settings.embed_backend, self.settings.model_cache)
         self.index = ChromaIndex(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.settings, self.embedder, self.index)
         self._answerers: dict[str, Answerer] = {}  # by backend name: a GenerativeAnswerer, or what stands in for it
@@ -146,8 +152,11 @@ class Engine:
             self._meta = self._dates = None
         if report.changed:
             self.retriever.invalidate()
-            if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
-                self._lexical = self.retriever.lexical
+        # the lexical index follows the change now (under the write lock, reusing the unchanged articles, and
+        # saved beside the index), so the next question, here or in a new process, does not rebuild it
+        lexical = self.retriever.lexical
+        if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
+            self._lexical = lexical
         return report
 
     def status(self) -> dict:

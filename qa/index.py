@@ -179,7 +179,7 @@ class ChromaIndex:
                     self.settings.collection,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine", "ef_search": ef}},
-                    metadata={"embedder": self.embedder.model_path.name},
+                    metadata={"embedder": self.embedder.name},
                 )
             except Exception as e:
                 raise self._unavailable(e) from e
@@ -213,7 +213,7 @@ class ChromaIndex:
         """What shapes the chunks and vectors: a file indexed under other settings is indexed again (v2: a
         headline marked as such near an article's top is its title, embedded with each chunk)."""
         s = self.settings
-        return f"v2;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.model_path.name}"
+        return f"v2;size={s.chunk_size};overlap={s.chunk_overlap};title={s.title_tokens};embedder={self.embedder.name}"
 
     # -- reading ----------------------------------------------------------------------------
     @staticmethod
@@ -242,6 +242,33 @@ class ChromaIndex:
     def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
         got = self._get_all(self.collection, ["documents", "metadatas"])
         return got["ids"], got["documents"], got["metadatas"]
+
+    def all_ids(self) -> list[str]:
+        return self._get_all(self.collection, [])["ids"]
+
+    def chunks(self, ids: list[str]) -> tuple[list[str], list[dict]]:
+        """The texts and metadata of these chunks, in this order."""
+        step = min(self.client.get_max_batch_size(), 5000)
+        by_id: dict[str, tuple[str, dict]] = {}
+        for i in range(0, len(ids), step):
+            got = self.collection.get(ids=ids[i : i + step], include=["documents", "metadatas"])
+            for cid, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+                by_id[cid] = (d or "", dict(m or {}))
+        return [by_id[c][0] for c in ids], [by_id[c][1] for c in ids]
+
+    def state(self) -> tuple[str, dict[str, str]]:
+        """What the chunks are now, cheaply: a key that changes whenever a chunk is added, removed or
+        replaced (the chunk count, and each article's record: content hash, chunker, chunks), and the
+        records themselves (file -> record). A sync records an article after storing its chunks and removes
+        its record after deleting them, so an interrupted sync changes the count or a record too."""
+        import hashlib
+
+        records = {f: f"{m.get('hash', '')};{m.get('chunker', '')};{m.get('chunks', '')}"
+                   for f, m in self.manifest().items()}
+        h = hashlib.sha256(f"{self.settings.collection}\0{self.count()}\0{self.chunker}".encode())
+        for f in sorted(records):
+            h.update(f"\0{f}\0{records[f]}".encode())
+        return h.hexdigest()[:32], records
 
     def vectors(self, ids: list[str]) -> np.ndarray:
         """The embeddings of these chunks, in this order (one row each)."""
@@ -408,7 +435,11 @@ class ChromaIndex:
             (report.updated if old else report.added).append(e.path)
             own = self._own_meta(e.path, data, doc, report)
             metas[e.path] = (own, sidecar.get(e.path, ArticleMeta()).merged(own))
-            # old chunks go first (also the leftovers of an interrupted sync, which has no record)
+            # old chunks go first (also the leftovers of an interrupted sync, which has no record), and the
+            # old record before them: an article being indexed again has no record until its new chunks are
+            # stored, so the index's state (see state()) never looks unchanged while its chunks differ
+            if old:
+                self.files_collection.delete(ids=[e.path])
             report.chunks_removed += len(ids := self.chunk_ids(e.path))
             self._delete_ids(ids)
             todo.append(doc)

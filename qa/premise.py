@@ -13,7 +13,7 @@ rest of the question leads to).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AbstractSet
 
 from .facts import TITLES, Fact, Source, facts
 from .text import STOPWORDS
@@ -56,7 +56,7 @@ def _listing(fs: list[Fact]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
-def _in_vocab(f: Fact, vocab: set[str]) -> bool:
+def _in_vocab(f: Fact, vocab: AbstractSet[str]) -> bool:
     words = [w for w in f.key if w not in TITLES and w not in STOPWORDS] or list(f.key)
     if f.kind == "name":
         return words[-1] in vocab
@@ -64,7 +64,7 @@ def _in_vocab(f: Fact, vocab: set[str]) -> bool:
 
 
 def check(question: str, passage_texts: list[str], article_texts: list[str] | None = None,
-          corpus_vocab: set[str] | None = None) -> Premise:
+          corpus_vocab: AbstractSet[str] | None = None) -> Premise:
     """What the question states that ``passage_texts`` (the retrieved passages with their titles) do not
     say, nor the whole articles they come from (``article_texts``): a name the best passages leave out
     but their article has elsewhere is part of the story, not a false premise. ``corpus_vocab``

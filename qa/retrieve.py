@@ -8,14 +8,18 @@ better-ranked one, which lists the other files in ``also_in``.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import pickle
 import re
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from pathlib import Path
+from typing import AbstractSet, Callable
 
 import numpy as np
 
@@ -26,13 +30,22 @@ from .schema import Passage  # noqa: F401 (re-exported)
 from .text import terms
 from .timeframe import Frame
 
+log = logging.getLogger(__name__)
+
 
 class LexicalIndex:
     """BM25 over every chunk (title + text) and over every whole article, rebuilt from Chroma (cheap)
     whenever the index changed, so it never drifts from the vector side."""
 
+    VERSION = 2  # of what is saved (see save/load): another version is rebuilt, never read
+
     def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict],
-                 vectors: Callable[[list[str]], np.ndarray] | None = None):
+                 vectors: Callable[[list[str]], np.ndarray] | None = None,
+                 text_terms: list[list[str]] | None = None, records: dict[str, str] | None = None,
+                 vocab_df: Counter | None = None):
+        """``text_terms``: each chunk's lexical terms when known (a refresh reuses the unchanged chunks');
+        ``records``: each article's manifest record (hash and chunker) the chunks were read under;
+        ``vocab_df``: in how many chunks each normalised word occurs (qa.facts), when known."""
         import bm25s
 
         self._vectors = vectors
@@ -40,14 +53,23 @@ class LexicalIndex:
         self.ids = ids
         self.meta = metadatas
         self.docs = docs
-        self._vocab: set[str] | None = None
+        self.records = records or {}
+        self.state = ""  # the index state this was built from (ChromaIndex.state), when known
         self._position: dict[str, int] | None = None
+        if vocab_df is None:
+            titles: dict[str, set[str]] = {}
+            vocab_df = Counter()
+            for d, m in zip(docs, metadatas):
+                vocab_df.update(self._words(d, m.get("title", ""), titles))
+        self.vocab_df = vocab_df
         title_terms: dict[str, list[str]] = {}
         for m in metadatas:
             t = m.get("title", "")
             if t not in title_terms:
                 title_terms[t] = terms(t)
-        text_terms = [terms(d) for d in docs]
+        intern = sys.intern  # one string per distinct term: the chunks' term lists stay small
+        text_terms = text_terms if text_terms is not None else [[intern(t) for t in terms(d)] for d in docs]
+        self.text_terms = text_terms
         corpus = [title_terms[m.get("title", "")] + tt for tt, m in zip(text_terms, metadatas)]
         self.df: Counter = Counter()
         for toks in corpus:
@@ -73,6 +95,69 @@ class LexicalIndex:
             self.bm25.index(corpus, show_progress=False)
             self.article_bm25.index(articles, show_progress=False)
 
+    def refreshed(self, ids: list[str], records: dict[str, str],
+                  fetch: Callable[[list[str]], tuple[list[str], list[dict]]],
+                  vectors: Callable[[list[str]], np.ndarray] | None = None) -> "LexicalIndex":
+        """The index for chunks ``ids`` under article ``records`` (the manifest now): the chunks of an
+        article whose record is unchanged are taken from this index as they are (text, metadata, terms);
+        only the others are read (``fetch``: their texts and metadata) and tokenised. The BM25 statistics
+        are then computed afresh over all of them (cheap next to reading and tokenising)."""
+        keep = {cid: i for i, cid in enumerate(self.ids)
+                if records.get(self.meta[i]["file"]) == self.records.get(self.meta[i]["file"], None)}
+        missing = [cid for cid in ids if cid not in keep]
+        got_docs, got_metas = fetch(missing) if missing else ([], [])
+        new = {cid: (d, m) for cid, d, m in zip(missing, got_docs, got_metas)}
+        docs, metas, toks = [], [], []
+        intern = sys.intern
+        titles: dict[str, set[str]] = {}
+        vocab = Counter(self.vocab_df)  # less the words of the chunks gone, plus those of the chunks come
+        used = set()
+        for cid in ids:
+            if cid in new:
+                d, m = new[cid]
+                docs.append(d)
+                metas.append(m)
+                toks.append([intern(t) for t in terms(d)])
+                vocab.update(self._words(d, m.get("title", ""), titles))
+            else:
+                i = keep[cid]
+                used.add(i)
+                docs.append(self.docs[i])
+                metas.append(self.meta[i])
+                toks.append(self.text_terms[i])
+        for i in range(len(self.ids)):
+            if i not in used:
+                vocab.subtract(self._words(self.docs[i], self.meta[i].get("title", ""), titles))
+        vocab = Counter({w: n for w, n in vocab.items() if n > 0})
+        return LexicalIndex(list(ids), docs, metas, vectors, toks, records, vocab)
+
+    def save(self, path: Path) -> None:
+        """Write this index to ``path`` (atomically: a reader sees the old file or the new one)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_vectors", "_matrix", "_position")}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump((self.VERSION, state), f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, vectors: Callable[[list[str]], np.ndarray] | None = None) -> "LexicalIndex | None":
+        """The index saved at ``path``, or None (no file, another version, unreadable: it is rebuilt)."""
+        try:
+            with path.open("rb") as f:
+                version, state = pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
+            log.warning("lexical index %s unreadable (%s): rebuilding it", path, e)
+            return None
+        if version != cls.VERSION:
+            return None
+        lex = cls.__new__(cls)
+        lex.__dict__.update(state)
+        lex._vectors, lex._matrix, lex._position = vectors, None, None
+        return lex
+
     def position(self, chunk_id: str) -> int | None:
         """Where a chunk is in this index (None: not in it)."""
         if self._position is None:
@@ -84,19 +169,19 @@ class LexicalIndex:
         return None if i is None else self.meta[i]["file"]
 
     @property
-    def vocab(self) -> set[str]:
+    def vocab(self) -> AbstractSet[str]:
         """Every normalised word of the indexed text and titles (qa.facts): what the premise check asks
-        of the whole corpus. Computed once per index state."""
-        if self._vocab is None:
-            from .facts import norm_tokens
+        of the whole corpus."""
+        return self.vocab_df.keys()
 
-            words: set[str] = set()
-            for d in self.docs:
-                words.update(norm_tokens(d))
-            for m in self.meta:
-                words.update(norm_tokens(m.get("title", "")))
-            self._vocab = words
-        return self._vocab
+    @staticmethod
+    def _words(doc: str, title: str, titles: dict[str, set[str]]) -> set[str]:
+        """A chunk's normalised words, its title's included (``titles``: those already normalised)."""
+        from .facts import norm_tokens
+
+        if title not in titles:
+            titles[title] = set(norm_tokens(title))
+        return set(norm_tokens(doc)) | titles[title]
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
@@ -214,20 +299,50 @@ class HybridRetriever:
         self.index = index
         self._lexical: LexicalIndex | None = None
         self._lexical_count = -1
+        self._stale = False
         self._lock = threading.Lock()
 
     def invalidate(self):
-        self._lexical = None
+        self._stale = True
+
+    @property
+    def lexical_path(self) -> Path:
+        """Where the lexical index is kept between runs: beside the index (in server mode too, where
+        ``index_dir`` is this machine's cache of it), one file per collection."""
+        return Path(self.settings.index_dir) / f"lexical-{self.settings.collection}.pkl"
 
     @property
     def lexical(self) -> LexicalIndex:
+        """BM25 over the index as it is now. Kept in memory while the index is unchanged; saved beside it,
+        keyed to its state (ChromaIndex.state), so a new process reads it instead of rebuilding it; after
+        a change, rebuilt reusing the unchanged articles' chunks (an article added to a large index costs
+        that article, not the index)."""
         count = self.index.count()
         with self._lock:
-            if self._lexical is None or count != self._lexical_count:
-                ids, docs, metas = self.index.all_chunks()
-                self._lexical = LexicalIndex(ids, docs, metas, self.index.vectors)
-                self._lexical_count = count
-            return self._lexical
+            if self._lexical is not None and not self._stale and count == self._lexical_count:
+                return self._lexical
+            state, records = self.index.state()
+            old = self._lexical
+            if old is None or old.state != state:
+                saved = LexicalIndex.load(self.lexical_path, self.index.vectors)
+                if saved is not None and (saved.state == state or old is None):
+                    old = saved
+            if old is not None and old.state == state:
+                lex = old
+            else:
+                ids = self.index.all_ids()
+                if old is None:
+                    ids, docs, metas = self.index.all_chunks()
+                    lex = LexicalIndex(ids, docs, metas, self.index.vectors, records=records)
+                else:
+                    lex = old.refreshed(ids, records, self.index.chunks, self.index.vectors)
+                lex.state = state
+                try:
+                    lex.save(self.lexical_path)
+                except OSError as e:  # a read-only or full folder: answer anyway, rebuild next time
+                    log.warning("could not save the lexical index to %s: %s", self.lexical_path, e)
+            self._lexical, self._lexical_count, self._stale = lex, count, False
+            return lex
 
     def _passage(self, cid: str, text: str, md: dict) -> Passage:
         return Passage(

@@ -307,7 +307,8 @@ def test_a_chroma_server_that_goes_away_is_a_clear_error_and_loses_nothing(tmp_p
     from qa.index import IndexUnavailable
 
     port = free_port()
-    engine = Engine(load_settings(corpus_dir=seeds_copy, chroma_url=f"http://127.0.0.1:{port}"), embedder)
+    engine = Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index", chroma_url=f"http://127.0.0.1:{port}"),
+                    embedder)
     with chroma_run(tmp_path / "server_data", port):
         assert len(engine.sync().added) == 5
         assert "investment fund" in engine.ask(NORMAL).text

@@ -23,7 +23,7 @@ def test_chunks_fit_the_embedder_and_point_into_files(embedder, settings_for):
         assert chunks
         title = embedder.truncate(doc.title, s.title_tokens)
         for c in chunks:
-            n = len(embedder.tokenizer(c.embed_text(title))["input_ids"])  # with [CLS] and [SEP]
+            n = len(embedder.tokenizer.encode(c.embed_text(title)).ids)  # with [CLS] and [SEP]
             assert n <= EMBEDDER_MAX_TOKENS, (f.name, n)
             assert c.text == doc.text[c.clean_start:c.clean_end]
             assert collapse_ws(cut_removed(src, doc.removed, c.start, c.end)) == collapse_ws(c.text)
@@ -139,7 +139,8 @@ def test_same_sync_against_a_real_chroma_server(chroma_server, seeds_copy, setti
     assert isinstance(engine.index.client, chromadb.api.client.Client) or engine.index.client is not None
     r1 = engine.sync()
     assert len(r1.added) == 5 and r1.chunks_total > 0
-    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").iterdir())  # nothing embedded locally
+    # nothing embedded locally: only the lexical index is kept here (the server has no place for it)
+    assert [p.name for p in (tmp_path / "index").iterdir()] == [engine.retriever.lexical_path.name]
     assert not engine.sync().changed
     (seeds_copy / "002_d89352816586c04e.txt").unlink()
     r3 = engine.sync()
@@ -205,3 +206,85 @@ def test_article_metadata_from_a_sidecar_front_matter_and_meta_tags(seeds_copy, 
     assert (c.outlet, c.date) == ("Kyiv Independent", "2025-02-09")
     assert c.source() == "Kyiv Independent, 2025-02-09 · 000_eb52613fceb0bc2a.txt"
     assert a.to_dict()["citations"][0]["outlet"] == a.citations[0].outlet
+
+
+# -- the lexical index, kept between runs -----------------------------------------------------------------
+LEX_QUESTIONS = ["What share of the world's critical raw materials does Ukraine hold?",
+                 "Which deposits near Shevchenko does the deal cover?", "harbour piers storm Zorblatt"]
+
+
+def _matches_a_fresh_build(engine):
+    """The engine's lexical index holds exactly the index's chunks and scores like one built from scratch."""
+    from qa.retrieve import LexicalIndex
+
+    lex = engine.retriever.lexical
+    ids, docs, metas = engine.index.all_chunks()
+    fresh = LexicalIndex(ids, docs, metas)
+    assert sorted(zip(lex.ids, lex.docs)) == sorted(zip(ids, docs))
+    assert {i: m for i, m in zip(lex.ids, lex.meta)} == dict(zip(ids, metas))
+    assert lex.df == fresh.df and lex.files == fresh.files and lex.state == engine.index.state()[0]
+    assert lex.vocab_df == fresh.vocab_df
+    for q in LEX_QUESTIONS:
+        assert [(lex.ids[i], round(s, 5)) for i, s in lex.search(q, 15)] == \
+            [(fresh.ids[i], round(s, 5)) for i, s in fresh.search(q, 15)]
+        assert lex.search_articles(q, 5) == fresh.search_articles(q, 5)
+    return lex
+
+
+def test_lexical_index_is_kept_and_follows_every_change(seeds_copy, settings_for, embedder):
+    engine = Engine(settings_for(seeds_copy), embedder)
+    engine.sync()
+    engine.ask(LEX_QUESTIONS[0])
+    path = engine.retriever.lexical_path
+    assert path.exists()
+    _matches_a_fresh_build(engine)
+    saved = path.stat().st_mtime_ns
+
+    # a new process (engine) reads it instead of building it: the file is not written again
+    again = Engine(settings_for(seeds_copy), embedder)
+    assert "5%" in again.ask(LEX_QUESTIONS[0]).text
+    assert path.stat().st_mtime_ns == saved
+    _matches_a_fresh_build(again)
+
+    # an article added, one rewritten to the same length (the same number of chunks), one removed: after
+    # each sync the kept index is the index as it is, and the saved file follows
+    (seeds_copy / "zorblatt.txt").write_text("Zorblatt harbour reopens\n\nThe storm damaged 14 piers in Zorblatt "
+                                             "harbour, the port authority said on Monday.\n")
+    engine.sync()
+    assert engine.retrieve(LEX_QUESTIONS[2], k=1)[0].file == "zorblatt.txt"
+    _matches_a_fresh_build(engine)
+    f = seeds_copy / "004_b7d7290862e495a3.txt"
+    chunks = len(engine.index.chunk_ids(f.name))
+    f.write_text(f.read_text().replace("Bessent", "Cobaltx"))
+    assert engine.sync().updated == [f.name] and len(engine.index.chunk_ids(f.name)) == chunks
+    lex = _matches_a_fresh_build(engine)
+    assert "cobaltx" in lex.df and "bessent" not in lex.df
+    (seeds_copy / "001_fc8662c004b3d3bf.txt").unlink()
+    engine.sync()
+    _matches_a_fresh_build(engine)
+    assert "001_fc8662c004b3d3bf.txt" not in engine.retriever.lexical.files
+
+    # the saved file is older than the index (as when a sync could not write it): it is refreshed, not trusted
+    older = path.read_bytes()
+    (seeds_copy / "zorblatt.txt").unlink()
+    engine.sync()
+    path.write_bytes(older)
+    third = Engine(settings_for(seeds_copy), embedder)
+    lex = _matches_a_fresh_build(third)
+    assert "zorblatt.txt" not in lex.files and "zorblatt" not in lex.vocab
+    assert path.read_bytes() != older  # and saved again
+
+
+def test_damaged_lexical_file_is_rebuilt(seeds_copy, settings_for, embedder, caplog):
+    engine = Engine(settings_for(seeds_copy), embedder)
+    engine.sync()
+    engine.ask(LEX_QUESTIONS[0])
+    path = engine.retriever.lexical_path
+    path.write_bytes(b"\x80\x05not a pickle at all")
+    fresh = Engine(settings_for(seeds_copy), embedder)
+    assert "5%" in fresh.ask(LEX_QUESTIONS[0]).text
+    assert "unreadable" in caplog.text
+    _matches_a_fresh_build(fresh)
+    from qa.retrieve import LexicalIndex
+
+    assert LexicalIndex.load(path) is not None  # written again, whole
