@@ -60,10 +60,12 @@ CSS = """
 table.qa-files { width: 100%; font-size: 0.85em; border-collapse: collapse; }
 table.qa-files td, table.qa-files th { border-bottom: 1px solid #e5e7eb; padding: 2px 4px; text-align: left; }
 """
-SCROLL_TO_MARK = """() => {
-  const m = document.querySelector('#article mark');
+def scroll_to_mark(view: str) -> str:
+    """Browser code that scrolls the article view ``#view`` to its highlighted span."""
+    return """() => {
+  const m = document.querySelector('#%s mark');
   if (m) { const b = m.closest('.qa-article-body'); b.scrollTop = m.offsetTop - b.offsetTop - 60; }
-}"""
+}""" % view
 
 
 # -- escaping and rendering (pure functions) -----------------------------------------------------
@@ -237,11 +239,41 @@ def source_spans(a: dict | None) -> dict[str, dict]:
         spans[str(p["n"])] = {"file": p["file"], "start": p["start"], "end": p["end"]}
     for c in a.get("citations") or []:
         spans[str(c["n"])] = {"file": c["file"], "start": c["start"], "end": c["end"]}
+    for p in a.get("passages") or []:  # the retrieval inspector opens passages, not citations
+        spans[f"r{p['n']}"] = {"file": p["file"], "start": p["start"], "end": p["end"]}
     return spans
 
 
-def article_html(doc, start: int, end: int) -> str:
-    """The whole article (as the index reads it) with the file span ``[start, end)`` highlighted."""
+def retrieval_html(passages: list[dict] | None, question: str = "") -> str:
+    """The retrieval inspector for the latest question: the passages the answerer was given, ranked, with
+    their fused score, its article-level part, the dense and BM25 scores and ranks, and why each is there."""
+    if not passages:
+        return '<div class="qa-empty">The passages retrieved for the latest question, with their scores, appear here.</div>'
+    rows = []
+    for p in passages:
+        dense = "–" if p.get("dense_rank") is None else f"{p['dense']:.3f} <small>#{p['dense_rank'] + 1}</small>"
+        bm25 = "–" if p.get("bm25_rank") is None else f"{p['bm25']:.2f} <small>#{p['bm25_rank'] + 1}</small>"
+        when = dateline(p)
+        text = " ".join(p["text"].split())
+        rows.append(
+            f'<tr data-n="{p["n"]}"><td>{p["n"]}</td><td>{p["score"]:.4f}</td><td>{(p.get("file_boost") or 0):.4f}</td>'
+            f'<td>{dense}</td><td>{bm25}</td><td>{esc(p.get("found_by", ""))}</td>'
+            f'<td><span class="qa-file">{esc(p["file"])}</span>' + (f' <span class="qa-dateline">{esc(when)}</span>' if when else "")
+            + f'<br><span class="qa-title">{esc(p["title"][:80])}</span><br><small>{esc(p.get("why", ""))}</small>'
+            f'<blockquote>{esc(text[:160])}{"…" if len(text) > 160 else ""}</blockquote></td></tr>')
+    head = f"Retrieval for: {question}" if question else "Retrieval"
+    return (f'<div class="qa-retrieval"><p><b>{esc(head)}</b></p><table class="qa-files">'
+            "<tr><th>#</th><th>fused</th><th>article part</th><th>dense</th><th>BM25</th><th>found by</th>"
+            f'<th>passage</th></tr>{"".join(rows)}</table></div>')
+
+
+def retrieval_choices(passages: list[dict] | None) -> list[tuple[str, str]]:
+    """(label, key) for the inspector's "open a passage" selector; the key is its span's in ``spans``."""
+    return [(f"#{p['n']} {p['file']}", f"r{p['n']}") for p in passages or []]
+
+
+def article_html(doc, start: int, end: int, what: str = "the cited span") -> str:
+    """The whole article (as the index reads it) with the file span ``[start, end)`` (``what``) highlighted."""
     text = doc.text
     span = doc.clean_span(start, end)
     if span:
@@ -250,7 +282,7 @@ def article_html(doc, start: int, end: int) -> str:
     else:
         body = esc(text)
     return (f'<div class="qa-article"><p><b>{esc(doc.title)}</b><br><span class="qa-file">{esc(doc.path)}</span>'
-            f'<span class="qa-meta"> · highlighted: the cited span (characters {start}–{end} of the file)</span></p>'
+            f'<span class="qa-meta"> · highlighted: {esc(what)} (characters {start}–{end} of the file)</span></p>'
             f'<div class="qa-article-body">{body}</div></div>')
 
 
@@ -293,6 +325,8 @@ class ChatView:
     choices: list[tuple[str, str]] | None = None
     article: str | None = None
     spans: dict | None = None
+    retrieval: str | None = None  # the retrieval inspector's table
+    passages: list[tuple[str, str]] | None = None  # its "open a passage" choices
 
 
 def answer_dict(answer) -> dict:
@@ -341,16 +375,19 @@ class Handlers:
             yield ChatView(list(messages), list(turns))
             return
         assert final is not None
+        scored = final.to_dict()["passages"]
         a = answer_dict(final)
         messages[-1] = {"role": "assistant", "content": render_answer(a)}
         if not a["message"]:
             turns.append({"question": question, "standalone": a["standalone"], "answer": a["answer"]})
         yield ChatView(list(messages), list(turns), sources=sources_html(a), choices=source_choices(a),
                        article='<div class="qa-empty">Choose a source above to read the whole article.</div>',
-                       spans=source_spans(a))
+                       spans=source_spans(a), retrieval=retrieval_html(scored, a["standalone"] or question),
+                       passages=retrieval_choices(scored))
 
     def clear(self) -> ChatView:
-        return ChatView([], [], question="", sources=sources_html(None), choices=[], article="", spans={})
+        return ChatView([], [], question="", sources=sources_html(None), choices=[], article="", spans={},
+                        retrieval=retrieval_html(None), passages=[])
 
     def open_source(self, n: str | None, spans: dict | None) -> str | None:
         """The whole article of source ``n`` with its cited span highlighted (None: nothing chosen)."""
@@ -361,7 +398,8 @@ class Handlers:
             doc = self.engine.article(sp["file"])
         except (OSError, ValueError) as e:
             return f'<div class="qa-notice">Cannot open {esc(sp["file"])}: {esc(e)}</div>'
-        return article_html(doc, sp["start"], sp["end"])
+        return article_html(doc, sp["start"], sp["end"],
+                            "the retrieved passage" if str(n).startswith("r") else "the cited span")
 
     def index_view(self) -> tuple[str, list[str]]:
         """The index's status table and the articles that can be removed."""
@@ -505,6 +543,10 @@ def _layout(settings, have_seeds: bool) -> SimpleNamespace:
                 ui.sources = gr.HTML(sources_html(None), elem_id="sources")
                 ui.pick = gr.Radio([], label="Open a source", elem_id="open-source")
                 ui.article = gr.HTML("", elem_id="article")
+            with gr.Tab("Retrieval", elem_id="tab-retrieval"):
+                ui.retrieval = gr.HTML(retrieval_html(None), elem_id="retrieval")
+                ui.rpick = gr.Radio([], label="Open a passage in its article", elem_id="open-passage")
+                ui.rarticle = gr.HTML("", elem_id="retrieval-article")
             with gr.Tab("Settings", elem_id="tab-settings"):
                 ui.backend = gr.Radio(BACKENDS, value=settings.backend, label="Answer backend", elem_id="backend")
                 ui.k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)",
@@ -533,7 +575,10 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
         keep = gr.skip()
         return (v.messages, keep if v.question is None else v.question, keep if v.sources is None else v.sources,
                 keep if v.choices is None else gr.update(choices=v.choices, value=None),
-                keep if v.article is None else v.article, v.turns, keep if v.spans is None else v.spans)
+                keep if v.article is None else v.article, v.turns, keep if v.spans is None else v.spans,
+                keep if v.retrieval is None else v.retrieval,
+                keep if v.passages is None else gr.update(choices=v.passages, value=None),
+                keep if v.passages is None else "")
 
     def respond(question, messages, turns, backend, k):
         for view in h.respond(question, messages, turns, backend, k):
@@ -558,7 +603,8 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
         msg, html_, names = h.remove(file)
         return msg, html_, gr.update(choices=names, value=None)
 
-    outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans]
+    outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans, ui.retrieval, ui.rpick,
+            ui.rarticle]
     ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k]
     busy = _busy_check(demo, h.settings.queue_size)
     ui.question.submit(respond, ins, outs, api_visibility="private", validator=busy)
@@ -566,7 +612,9 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
     ui.clear.click(clear, None, outs, api_visibility="private", queue=False)
     ui.chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
     ui.pick.change(open_source, [ui.pick, ui.spans], [ui.article], api_visibility="private").then(
-        None, js=SCROLL_TO_MARK)
+        None, js=scroll_to_mark("article"))
+    ui.rpick.change(open_source, [ui.rpick, ui.spans], [ui.rarticle], api_visibility="private").then(
+        None, js=scroll_to_mark("retrieval-article"))
     ui.files.upload(upload, [ui.files, ui.replace], [ui.upload_msg, ui.status, ui.to_remove, ui.files],
                     api_visibility="private", concurrency_limit=1, concurrency_id="index")
     ui.remove.click(remove, [ui.to_remove], [ui.remove_msg, ui.status, ui.to_remove], api_visibility="private",

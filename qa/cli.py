@@ -118,6 +118,36 @@ def cmd_ask(args) -> int:
     return 1 if answer.message else 0
 
 
+def cmd_search(args) -> int:
+    """The retrieval inspector: the ranked passages a question retrieves, with every score and why each is
+    there; no answer, no LLM."""
+    engine = _engine(args)
+    question = " ".join(args.question)
+    found = engine.search(question, k=args.k, as_of=args.as_of)
+    rows = [dict(p.to_dict(), n=i + 1) for i, p in enumerate(found.passages)]
+    if args.json:
+        print(json.dumps({"question": question, "passages": rows, "articles": found.files}, indent=2,
+                         ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No passage found (is the index empty? `qa index`)")
+        return 1
+    print(f"{'#':>2}  {'fused':>7}  {'article part':>12}  {'dense':>13}  {'BM25':>12}  found by  article")
+    for r in rows:
+        dense = f"{r['dense']:.3f} (#{r['dense_rank'] + 1})" if r["dense_rank"] is not None else "-"
+        bm25 = f"{r['bm25']:.2f} (#{r['bm25_rank'] + 1})" if r["bm25_rank"] is not None else "-"
+        art = "-" if r["article_rank"] is None else f"#{r['article_rank'] + 1}"
+        print(f"{r['n']:>2}  {r['score']:7.4f}  {r['file_boost'] or 0:12.4f}  {dense:>13}  {bm25:>12}  "
+              f"{r['found_by']:8}  {art}")
+        when = ", ".join(x for x in (r["outlet"], r["date"]) if x)
+        title = r["title"] if len(r["title"]) <= 90 else r["title"][:89] + "…"
+        print(f"    {r['file']} [{r['start']}:{r['end']}]  {title}" + (f"  ({when})" if when else ""))
+        print(f"    why: {r['why']}")
+        text = " ".join(r["text"].split())
+        print(f"    \"{text[:160]}{'…' if len(text) > 160 else ''}\"")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from .schema import Answer
     from .chat import Turn
@@ -241,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
                    help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("search", help="the retrieval inspector: ranked passages with their scores, no answer")
+    s.add_argument("question", nargs="+")
+    s.add_argument("-k", "--k", type=int, help="passages to show (QA_TOP_K)")
+    s.add_argument("--json", action="store_true", help="print the passages and the article ranking as JSON")
+    s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                   help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
+    s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("chat", help="a conversation in the terminal (follow-ups use the history)")
     s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")

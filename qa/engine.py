@@ -377,7 +377,11 @@ class Engine:
         """Retrieval alone, no answer (benchmarks, inspection): the top ``k`` passages and the ranking of
         every candidate article, read under the index lock like a question's, in the question's time frame."""
         with self.index_lock.read(), self._served():
-            return self._search(question, k, timings, None, self.frame(question, as_of))[0]
+            found = self._search(question, k, timings, None, self.frame(question, as_of))[0]
+        metas = self.article_meta()
+        for p in found.passages:  # who published each article, and when
+            p.outlet, p.date = published(metas, p.file)
+        return found
 
     def retrieve(self, question: str, k: int | None = None, timings: dict | None = None,
                  as_of: date | str | None = None) -> list[Passage]:

@@ -270,7 +270,7 @@ def _merge(a: Passage, b: Passage) -> Passage:
         bm25=max(x for x in (a.bm25, b.bm25, 0.0) if x is not None),
         dense_rank=min((x for x in (a.dense_rank, b.dense_rank) if x is not None), default=None),
         bm25_rank=min((x for x in (a.bm25_rank, b.bm25_rank) if x is not None), default=None),
-        segmap=segmap, also_in=sorted(set(a.also_in) | set(b.also_in)),
+        segmap=segmap, also_in=sorted(set(a.also_in) | set(b.also_in)), file_boost=best.file_boost,
     )
 
 
@@ -385,7 +385,8 @@ class HybridRetriever:
                               [s.dense_weight, s.bm25_weight, s.article_weight], s.rrf_k)
         own = rrf_fuse([[p.id for p in dense], [p.id for p in lexical]], [s.dense_weight, s.bm25_weight], s.rrf_k)
         for p in cands.values():
-            p.score = own[p.id] + s.passage_file_weight * file_score.get(p.file, 0.0)
+            p.file_boost = s.passage_file_weight * file_score.get(p.file, 0.0)
+            p.score = own[p.id] + p.file_boost
         fused = sorted(cands.values(), key=lambda p: -p.score)
         out = self.collapse(fused, k, s.max_per_file)
         # articles: their own fusion plus their best passage
@@ -403,6 +404,12 @@ class HybridRetriever:
             order = sorted(relevant, key=lambda f: (gap[f] is None, gap[f] or 0, relevant.index(f)))
             out.sort(key=lambda p: order.index(p.file))  # stable: an article's passages keep their order
             files = order + [f for f in files if f not in gap]
+        place = {f: i for i, f in enumerate(files)}
+        own_place = {pid: i for i, pid in enumerate(sorted(own, key=lambda x: -own[x]))}
+        for p in out:  # what the inspector shows (qa search): its article's rank, and whether it carried it
+            p.article_rank = place.get(p.file)
+            p.own_rank = own_place.get(p.id)
+            p.carried = p.own_rank is not None and p.own_rank >= k
         if timings is not None:
             timings["embed_ms"] = (t1 - t0) * 1000
             timings["dense_ms"] = (t2 - t1) * 1000

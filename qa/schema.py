@@ -54,14 +54,42 @@ class Passage:
     also_in: list[str] = field(default_factory=list)
     outlet: str | None = None  # its article's metadata (qa.meta), where known
     date: str | None = None  # ISO
+    file_boost: float | None = None  # the part of ``score`` its article's own ranks give (article-level fusion)
+    article_rank: int | None = None  # its article's place in the ranking of articles (0: first)
+    own_rank: int | None = None  # its place among the candidates by its own ranks alone (no article part)
+    carried: bool = False  # in the top k only thanks to its article: its own ranks alone would leave it out
 
     def file_span(self, a: int, b: int) -> tuple[int, int]:
         """File span of ``text[a:b]``."""
         return span_from_segmap(self.segmap, a, b)
 
+    @property
+    def found_by(self) -> str:
+        """Which search found it: "dense", "lexical" (BM25) or "both"."""
+        dense, lexical = self.dense_rank is not None, self.bm25_rank is not None
+        return "both" if dense and lexical else "dense" if dense else "lexical" if lexical else "neither"
+
+
+    def why(self) -> str:
+        """Why it is here, in words: which search found it at which ranks, and its article's rank."""
+        parts = []
+        if self.dense_rank is not None:
+            parts.append(f"dense #{self.dense_rank + 1}")
+        if self.bm25_rank is not None:
+            parts.append(f"BM25 #{self.bm25_rank + 1}")
+        if self.article_rank is not None:
+            parts.append(f"article #{self.article_rank + 1}")
+        if self.carried and self.own_rank is not None:
+            parts.append(f"carried by its article (#{self.own_rank + 1} on its own ranks)")
+        return ", ".join(parts)
+
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense",
-                                              "bm25", "dense_rank", "bm25_rank", "also_in", "outlet", "date")}
+        d = {k: getattr(self, k) for k in ("id", "file", "title", "start", "end", "text", "score", "dense", "bm25",
+                                           "dense_rank", "bm25_rank", "file_boost", "article_rank", "own_rank",
+                                           "carried", "also_in",
+                                           "outlet", "date", "found_by")}
+        d["why"] = self.why()
+        return d
 
 
 @dataclass

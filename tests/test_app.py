@@ -166,6 +166,25 @@ def test_handlers_answer_a_conversation(engine):
     assert cleared.messages == [] and cleared.turns == [] and cleared.spans == {} and cleared.choices == []
 
 
+def test_handlers_show_the_retrieval_of_the_last_question(engine):
+    h = app.Handlers(engine)
+    last = list(h.respond("Who is Trump's special envoy for Ukraine?", [], [], "extractive", 4))[-1]
+    table = last.retrieval
+    assert table.count("<tr data-n=") == 4 and "Retrieval for: Who is Trump&#x27;s special envoy" in table
+    assert "dense #1, BM25 #2, article #1" in table and "002_d89352816586c04e.txt" in table
+    assert last.passages == [(f"#{n} {f}", f"r{n}") for n, f in
+                             zip(range(1, 5), [c.split(" ", 1)[1] for c, _ in last.passages])]
+    page = h.open_source("r1", last.spans)  # a row opens its article at the passage
+    assert page.count('<mark id="qa-hl">') == 1 and "highlighted: the retrieved passage" in page
+    assert "Keith Kellogg, Trump’s special envoy" in html.unescape(page.split("<mark")[1])
+    # what the articles say is escaped in the table as everywhere
+    evil = app.retrieval_html([{"n": 1, "file": "<b>x</b>.txt", "title": "<script>", "text": "<img src=x>",
+                                "score": 0.1, "file_boost": 0.05, "dense": 0.5, "dense_rank": 0, "bm25": None,
+                                "bm25_rank": None, "found_by": "dense", "why": "dense #1", "start": 0, "end": 1}])
+    assert "<script>" not in evil and "<img" not in evil and "<b>x" not in evil
+    assert h.clear().retrieval == app.retrieval_html(None)
+
+
 def test_handlers_show_an_error_in_the_chat_and_go_on(engine):
     h = app.Handlers(engine)
     view = list(h.respond(Q_SHARE, [], [], "no-such-backend", 5))[-1]
@@ -333,6 +352,23 @@ def test_browser_source_opens_with_the_span_highlighted(page):
     assert len(body) > 5 * len(mark)  # the whole article, not only the quote
     assert page.locator("#article mark").is_visible()
     shot(page, "02-source-highlighted")
+
+
+def test_browser_retrieval_view_ranks_and_opens_passages(page):
+    ask(page, "Who is Trump's special envoy for Ukraine?")
+    page.click("#tab-retrieval-button") if page.locator("#tab-retrieval-button").count() else \
+        page.get_by_role("tab", name="Retrieval").click()
+    page.wait_for_selector("#retrieval tr[data-n]")
+    rows = page.locator("#retrieval tr[data-n]")
+    assert rows.count() == 5  # the answerer's top k (the default)
+    first = rows.first.inner_text()
+    assert "002_d89352816586c04e.txt" in first and "dense #1, BM25 #2, article #1" in first
+    page.locator("#open-passage label").first.click()
+    page.wait_for_selector("#retrieval-article mark")
+    assert "Keith Kellogg" in page.inner_text("#retrieval-article mark")
+    assert "the retrieved passage" in page.inner_text("#retrieval-article")
+    assert page.locator("#retrieval-article mark").is_visible()
+    shot(page, "14-retrieval-view")
 
 
 def test_browser_follow_up_uses_the_conversation(page):

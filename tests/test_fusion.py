@@ -6,6 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from qa.retrieve import HybridRetriever, Passage, rrf_fuse
 
+from conftest import SEEDS as SEEDS_DIR
+
 
 def test_rrf_fuse_hand_checked():
     s = rrf_fuse([["a", "b", "c"], ["b", "d"]], [1.0, 0.5], 60)
@@ -67,3 +69,55 @@ def test_collapse_properties(spans, k, per_file):
         assert p.text == DOCS[p.file][p.clean_start:p.clean_end]
     assert out[0].file == ranked[0].file  # the best passage (or what it merged into) leads
     assert out[0].clean_start <= ranked[0].clean_start and ranked[0].clean_end <= out[0].clean_end
+
+
+# -- the retrieval inspector (qa search) --------------------------------------------------------------
+ENVOY = "Who is Trump's special envoy for Ukraine?"
+
+
+def test_inspector_hand_checked_on_the_seeds(seeds_engine):
+    """Hand-checked: the envoy passage comes first, found by both searches (dense #1, BM25 #2), its fused
+    score is its own reciprocal ranks plus its article's part; a passage whose own ranks are low (dense #16,
+    BM25 #18) is in the top 5 only thanks to its article, and says so."""
+    s = seeds_engine.settings
+    found = seeds_engine.search(ENVOY, k=5)
+    ps = found.passages
+    top = ps[0]
+    assert top.file == "002_d89352816586c04e.txt" and "Keith Kellogg, Trump’s special envoy for Ukraine" in top.text
+    assert (top.found_by, top.dense_rank, top.bm25_rank, top.article_rank) == ("both", 0, 1, 0)
+    own = s.dense_weight / (s.rrf_k + 1) + s.bm25_weight / (s.rrf_k + 2)
+    assert top.score == pytest.approx(own + top.file_boost)
+    assert top.why() == "dense #1, BM25 #2, article #1" and not top.carried
+    for p in ps:
+        assert p.article_rank == found.files.index(p.file)
+        assert p.carried == (p.own_rank >= 5)
+        assert ("carried by its article" in p.why()) == p.carried
+        assert (p.found_by == "both") == (p.dense_rank is not None and p.bm25_rank is not None)
+    assert [p.score for p in ps] == sorted((p.score for p in ps), reverse=True)
+    carried = [p for p in ps if p.carried]
+    assert carried and all(p.file == "002_d89352816586c04e.txt" for p in carried)  # the first article's
+    assert "He complained that the U.S. had sent more" in carried[0].text
+
+
+def test_qa_search_prints_the_table_and_json(seeds_engine):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = dict(os.environ, QA_INDEX_DIR=str(seeds_engine.settings.index_dir), QA_CORPUS_DIR=str(SEEDS_DIR))
+    out = subprocess.run([sys.executable, "-m", "qa", "search", ENVOY, "-k", "3", "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert [p["n"] for p in d["passages"]] == [1, 2, 3] and d["articles"][0] == "002_d89352816586c04e.txt"
+    first = d["passages"][0]
+    assert first["why"] == "dense #1, BM25 #2, article #1" and first["found_by"] == "both"
+    assert {"score", "file_boost", "dense", "dense_rank", "bm25", "bm25_rank", "own_rank", "start", "end"} <= set(first)
+    table = subprocess.run([sys.executable, "-m", "qa", "search", ENVOY, "-k", "3"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert table.returncode == 0 and "why: dense #1, BM25 #2, article #1" in table.stdout
+    assert "002_d89352816586c04e.txt [281:563]" in table.stdout  # file span, as in the JSON
+    assert (first["start"], first["end"]) == (281, 563)
