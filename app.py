@@ -297,6 +297,10 @@ def status_html(status: dict, corpus: str) -> str:
             f'<div class="qa-files-wrap"><table class="qa-files"><tr><th>file</th><th>title</th><th>outlet</th><th>date</th><th>chunks</th></tr>{rows}</table></div>')
 
 
+ALL_ARTICLES = "All articles"
+SUMMARISE = "Summarise this article"
+
+
 def busy_message(waiting: int, limit: int) -> str | None:
     """What a request is told when ``waiting`` requests are already queued and the queue holds ``limit``
     (the setting ``queue_size``); None when it can join."""
@@ -345,24 +349,32 @@ class Handlers:
         self.settings = engine.settings
 
     def respond(self, question: str | None, messages: list | None, turns: list | None, backend: str | None,
-                k: float | None) -> Iterator[ChatView]:
+                k: float | None, article: str | None = None) -> Iterator[ChatView]:
         """A question of the conversation: "Searching…", the answer as it streams, then the rendered
         answer with its sources. An error is shown in the chat and the session goes on. Each view holds
-        its own copy of the conversation."""
+        its own copy of the conversation. ``article``: asked about that article alone (a summary, when the
+        question asks for the whole of it)."""
         messages = list(messages or [])
         turns = list(turns or [])
         question = (question or "").strip()
         if not question:
             yield ChatView(list(messages), list(turns), question="")
             return
-        messages.append({"role": "user", "content": md_esc(question)})
+        if question == SUMMARISE and not article:
+            messages += [{"role": "user", "content": md_esc(question)},
+                         {"role": "assistant", "content": '<span class="qa-notice">Choose an article under '
+                                                          '“Ask about” first.</span>'}]
+            yield ChatView(list(messages), list(turns))
+            return
+        shown_q = f"{question} ({article})" if article else question
+        messages.append({"role": "user", "content": md_esc(shown_q)})
         messages.append({"role": "assistant", "content": '<span class="qa-meta">Searching the articles…</span>'})
         yield ChatView(list(messages), list(turns), question="")
         streamed = ""
         final = None
         try:
             for ev in self.engine.ask_stream(question, k=int(k) if k else None, backend=backend or None,
-                                             history=history_turns(turns)):
+                                             history=history_turns(turns), article=article or None):
                 if isinstance(ev, str):
                     streamed += ev
                     messages[-1] = {"role": "assistant", "content": md_esc(streamed) + " ▌"}
@@ -457,13 +469,16 @@ class Handlers:
                  "in the corpus folder (move it back to restore it)") if dest else ""
         return (f"✔ removed {md_esc(file)} from the index ({report.chunks_removed} chunks){where}", *self.index_view())
 
-    def api_ask(self, question: str, backend: str = "", k: int = 0, history: list[dict] | None = None) -> dict:
+    def api_ask(self, question: str, backend: str = "", k: int = 0, history: list[dict] | None = None,
+                article: str = "") -> dict:
         """Ask a question; returns the answer text, its citations (file, title, start, end, quote), the
         answer sentences with their support flags, the backend that answered, and timings.
-        ``history``: earlier turns as [{"question": …, "answer": …}], oldest first."""
+        ``history``: earlier turns as [{"question": …, "answer": …}], oldest first. ``article``: an indexed
+        file to ask about alone ("Summarise this article" sums it up)."""
         turns = [{"question": t.get("question", ""), "standalone": t.get("standalone"), "answer": t.get("answer", "")}
                  for t in history or []]
-        answer = self.engine.ask(question, k=int(k) or None, backend=backend or None, history=history_turns(turns))
+        answer = self.engine.ask(question, k=int(k) or None, backend=backend or None, history=history_turns(turns),
+                                 article=article or None)
         return answer_dict(answer)
 
 
@@ -535,6 +550,10 @@ def _layout(settings, have_seeds: bool) -> SimpleNamespace:
                                          max_length=settings.max_question_chars)
                 ui.ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
                 ui.clear = gr.Button("Clear chat", elem_id="clear", scale=1)
+            with gr.Row():
+                ui.scope = gr.Dropdown([(ALL_ARTICLES, "")], value="", label="Ask about", elem_id="scope", scale=4,
+                                       info="all the articles, or one: its passages alone answer")
+                ui.summarise = gr.Button("Summarise this article", elem_id="summarise", scale=1)
             if have_seeds:
                 gr.Examples(list(SEED_EXAMPLES.values()) + [SEED_FOLLOW_UP], inputs=[ui.question],
                             label="Example questions")
@@ -580,9 +599,12 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
                 keep if v.passages is None else gr.update(choices=v.passages, value=None),
                 keep if v.passages is None else "")
 
-    def respond(question, messages, turns, backend, k):
-        for view in h.respond(question, messages, turns, backend, k):
+    def respond(question, messages, turns, backend, k, scope):
+        for view in h.respond(question, messages, turns, backend, k, scope or None):
             yield shown(view)
+
+    def summarise(messages, turns, backend, k, scope):
+        yield from respond(SUMMARISE, messages, turns, backend, k, scope)
 
     def clear():
         return shown(h.clear())
@@ -591,35 +613,39 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
         out = h.open_source(n, spans)
         return gr.skip() if out is None else out
 
+    def scopes(names):
+        return gr.update(choices=[(ALL_ARTICLES, "")] + [(n, n) for n in names])
+
     def index_view():
         html_, files = h.index_view()
-        return html_, gr.update(choices=files, value=None)
+        return html_, gr.update(choices=files, value=None), scopes(files)
 
     def upload(files, replace, progress=gr.Progress()):
         msg, html_, names = h.upload(files, replace, progress)
-        return msg, html_, gr.update(choices=names, value=None), None
+        return msg, html_, gr.update(choices=names, value=None), None, scopes(names)
 
     def remove(file):
         msg, html_, names = h.remove(file)
-        return msg, html_, gr.update(choices=names, value=None)
+        return msg, html_, gr.update(choices=names, value=None), scopes(names)
 
     outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans, ui.retrieval, ui.rpick,
             ui.rarticle]
-    ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k]
+    ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k, ui.scope]
     busy = _busy_check(demo, h.settings.queue_size)
     ui.question.submit(respond, ins, outs, api_visibility="private", validator=busy)
     ui.ask.click(respond, ins, outs, api_visibility="private", validator=busy)
+    ui.summarise.click(summarise, ins[1:], outs, api_visibility="private", validator=busy)
     ui.clear.click(clear, None, outs, api_visibility="private", queue=False)
     ui.chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
     ui.pick.change(open_source, [ui.pick, ui.spans], [ui.article], api_visibility="private").then(
         None, js=scroll_to_mark("article"))
     ui.rpick.change(open_source, [ui.rpick, ui.spans], [ui.rarticle], api_visibility="private").then(
         None, js=scroll_to_mark("retrieval-article"))
-    ui.files.upload(upload, [ui.files, ui.replace], [ui.upload_msg, ui.status, ui.to_remove, ui.files],
+    ui.files.upload(upload, [ui.files, ui.replace], [ui.upload_msg, ui.status, ui.to_remove, ui.files, ui.scope],
                     api_visibility="private", concurrency_limit=1, concurrency_id="index")
-    ui.remove.click(remove, [ui.to_remove], [ui.remove_msg, ui.status, ui.to_remove], api_visibility="private",
-                    concurrency_limit=1, concurrency_id="index")
-    demo.load(index_view, None, [ui.status, ui.to_remove], api_visibility="private")
+    ui.remove.click(remove, [ui.to_remove], [ui.remove_msg, ui.status, ui.to_remove, ui.scope],
+                    api_visibility="private", concurrency_limit=1, concurrency_id="index")
+    demo.load(index_view, None, [ui.status, ui.to_remove, ui.scope], api_visibility="private")
 
 
 def theme():

@@ -105,11 +105,11 @@ def cmd_ask(args) -> int:
     engine = _engine(args)
     question = " ".join(args.question)
     if args.json:
-        answer = engine.ask(question, backend=args.backend)
+        answer = engine.ask(question, backend=args.backend, article=args.article)
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 1 if answer.message else 0
     answer = None
-    for ev in engine.ask_stream(question, backend=args.backend):
+    for ev in engine.ask_stream(question, backend=args.backend, article=args.article):
         if isinstance(ev, Answer):
             answer = ev
         else:
@@ -123,7 +123,7 @@ def cmd_search(args) -> int:
     there; no answer, no LLM."""
     engine = _engine(args)
     question = " ".join(args.question)
-    found = engine.search(question, k=args.k, as_of=args.as_of)
+    found = engine.search(question, k=args.k, as_of=args.as_of, article=args.article)
     rows = [dict(p.to_dict(), n=i + 1) for i, p in enumerate(found.passages)]
     if args.json:
         print(json.dumps({"question": question, "passages": rows, "articles": found.files}, indent=2,
@@ -270,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", choices=BACKENDS, help="answer backend (QA_BACKEND)")
     s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
                    help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
+    s.add_argument("--article", metavar="FILE",
+                   help="ask about this indexed article alone; \"summarise\" sums it up in 3-5 cited sentences")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("search", help="the retrieval inspector: ranked passages with their scores, no answer")
@@ -278,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the passages and the article ranking as JSON")
     s.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
                    help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
+    s.add_argument("--article", metavar="FILE", help="this indexed article's passages alone")
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("chat", help="a conversation in the terminal (follow-ups use the history)")

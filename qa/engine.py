@@ -24,7 +24,8 @@ from .embedding import Embedder
 from .index import ChromaIndex, IndexUnavailable, SyncReport, read_meta
 from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
-from .schema import BACKENDS, Answer, Event, Generator, Passage
+from .schema import BACKENDS, MARKER, Answer, AnswerSentence, Citation, Event, Generator, Passage
+from .summary import asks_for_summary, summary_passages
 from .text import terms
 from .timeframe import Frame
 
@@ -373,11 +374,12 @@ class Engine:
         return None
 
     def search(self, question: str, k: int | None = None, timings: dict | None = None,
-               as_of: date | str | None = None) -> Retrieval:
+               as_of: date | str | None = None, article: str | None = None) -> Retrieval:
         """Retrieval alone, no answer (benchmarks, inspection): the top ``k`` passages and the ranking of
-        every candidate article, read under the index lock like a question's, in the question's time frame."""
+        every candidate article, read under the index lock like a question's, in the question's time frame
+        (``article``: that article's passages alone)."""
         with self.index_lock.read(), self._served():
-            found = self._search(question, k, timings, None, self.frame(question, as_of))[0]
+            found = self._search(question, k, timings, None, self.frame(question, as_of), article)[0]
         metas = self.article_meta()
         for p in found.passages:  # who published each article, and when
             p.outlet, p.date = published(metas, p.file)
@@ -394,29 +396,32 @@ class Engine:
             return Frame(date.max)
         return timeframe.frame(question, as_of or self.settings.as_of)
 
-    def _search(self, question: str, k: int | None, timings: dict | None, qemb, frame: Frame) -> tuple[Retrieval, Frame]:
+    def _search(self, question: str, k: int | None, timings: dict | None, qemb, frame: Frame,
+                only: str | None = None) -> tuple[Retrieval, Frame]:
         """Retrieval in ``frame`` (call under the read lock); the frame returned says whether any dated
         article was published in the period the question names (in a corpus with no dated article,
         nothing is said)."""
         dates = self.article_dates()
         if frame.near and not frame.recent and any(dates.values()):
             frame.empty = not any(d and frame.allows(d) and frame.distance(d) == 0 for d in dates.values())
-        return self.retriever.search(question, k, timings, qemb, frame, dates), frame
+        return self.retriever.search(question, k, timings, qemb, frame, dates, only), frame
 
     def ask_stream(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
-        budget: int | None = None, as_of: date | str | None = None,
+        budget: int | None = None, as_of: date | str | None = None, article: str | None = None,
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
         conversation (oldest first); a follow-up is rewritten with it before retrieval. ``k``, ``backend``,
         ``budget`` (the LLM's evidence word-pieces) and ``as_of`` (the day it is asked on) override their
-        settings for this question only."""
+        settings for this question only. ``article``: ask about that article alone (an indexed file); a
+        question that asks for the article as a whole ("summarise it") gets a summary (qa.summary)."""
         with self.model_lock:  # building an answerer (loading its model) happens once
             answerer = self.answerer(backend)
-        yield from self._ask_stream(answerer, question, k, history, budget, as_of)
+        yield from self._ask_stream(answerer, question, k, history, budget, as_of, article)
 
     def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None,
-                    budget: int | None = None, as_of: date | str | None = None) -> Iterator[Event]:
+                    budget: int | None = None, as_of: date | str | None = None,
+                    article: str | None = None) -> Iterator[Event]:
         """The index read lock is held only while the question is retrieved and its premise checked (a
         consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
         a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
@@ -427,24 +432,35 @@ class Engine:
             with self.index_lock.read(), self._served():
                 if self.index.count() == 0:
                     refusal = EMPTY_INDEX
+                elif article is not None and article not in self.retriever.lexical.files:
+                    refusal = f"{article} is not in the index (`qa files` lists what is)."
         if refusal:
             yield refusal
             yield Answer(question or "", refusal, backend=answerer.name, message=refusal,
                          timings={"total_ms": (time.perf_counter() - t0) * 1000})
             return
         asked = question.strip()
-        question = self.standalone(asked, history or [], answerer)
+        summary = article is not None and asks_for_summary(asked)
+        question = asked if summary else self.standalone(asked, history or [], answerer)
         timings: dict = {}
         qemb = self.embedder.encode_one(question)
         with self.index_lock.read(), self._served():
-            found, frame = self._search(question, k, timings, qemb, self.frame(question, as_of))
+            if summary:
+                assert article is not None
+                t = time.perf_counter()
+                found, frame = Retrieval(summary_passages(self.article(article), self.embedder), [article]), Frame(date.max)
+                timings["summary_ms"] = (time.perf_counter() - t) * 1000
+            else:
+                found, frame = self._search(question, k, timings, qemb, self.frame(question, as_of), article)
             passages = found.passages
             premise = self.check_premise(question, passages)
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
             metas = self.article_meta()
         first = None
         declined = premise.declined and self.settings.premise_check
-        if declined:  # never an answer about someone else as one about X
+        if summary:
+            events = self._summary(answerer, question, passages)
+        elif declined:  # never an answer about someone else as one about X
             log.info("premise check: the articles do not mention %s", ", ".join(f.text for f in premise.absent))
             events = self._declined(answerer.name, question, premise, passages, qemb)
         else:
@@ -518,6 +534,35 @@ class Engine:
         yield answer.text
         yield answer
 
+    def _summary(self, answerer, question: str, passages: list[Passage]) -> Iterator[Event]:
+        """An article's summary: with an LLM, written from its chosen sentences and verified; without one
+        (or when the LLM fails first), those sentences themselves, each cited to its span."""
+        from .llm import ModelError
+
+        if not passages:
+            text = "This article has no sentence to summarise."
+            yield text
+            yield Answer(question, text, backend=answerer.name, abstained=True)
+            return
+        if answerer.gen is not None:
+            said = False
+            try:
+                for ev in answerer.summarise(passages[0].title, passages):
+                    said = said or isinstance(ev, str)
+                    yield ev
+                return
+            except ModelError as e:
+                if said or not self.settings.llm_fallback:
+                    raise
+                log.warning("the LLM failed before summarising, giving the chosen sentences: %s", e)
+        sentences = [AnswerSentence(f"{MARKER.sub('', p.text)} [{i + 1}]", [i + 1], None, True)
+                     for i, p in enumerate(passages)]
+        text = " ".join(s.text for s in sentences)
+        yield text
+        yield Answer(question, text, [Citation(i + 1, p.file, p.title, p.start, p.end, p.text)
+                                      for i, p in enumerate(passages)],
+                     passages, sentences, backend="extractive")
+
     def _guarded(self, answerer, question, passages, qemb, budget: int | None = None) -> Iterator[Event]:
         """The answerer's stream; when the LLM fails before saying anything, the extractive answer."""
         from .llm import ModelError
@@ -549,10 +594,10 @@ class Engine:
 
     def ask(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
-        budget: int | None = None, as_of: date | str | None = None,
+        budget: int | None = None, as_of: date | str | None = None, article: str | None = None,
     ) -> Answer:
         answer = None
-        for ev in self.ask_stream(question, k, backend, history, budget, as_of):
+        for ev in self.ask_stream(question, k, backend, history, budget, as_of, article):
             if isinstance(ev, Answer):
                 answer = ev
         assert answer is not None

@@ -42,6 +42,11 @@ SYSTEM_PROMPT = (
     "that answers the question directly, naming the person, place, thing or number it asks for. End it "
     "with the number of the passage it comes from in square brackets, like [1]."
 )
+SUMMARY_PROMPT = (
+    "You summarise a news article using only its numbered sentences. Write {n} short sentences that together "
+    "say what the article reports. End each with the number of the sentence it comes from in square brackets, "
+    "like [1]."
+)
 REWRITE_PROMPT = (
     "Rewrite the last question of the conversation as one standalone question that names what it refers "
     "to. Reply with the question only."
@@ -334,6 +339,26 @@ class GenerativeAnswerer:
             yield from self._overruled(question, passages, qemb, timings)
         else:
             yield from self._verified(question, ev, draft, support, weak, qemb, timings)
+
+    def summarise(self, title: str, passages: list[Passage]) -> Iterator[Event]:
+        """A summary written from ``passages`` (an article's sentences chosen to cover it: qa.summary),
+        streamed, then verified and repaired against them like any answer."""
+        t0 = time.perf_counter()
+        ev = Evidence(passages, "\n".join(f"[{i + 1}] {p.text}" for i, p in enumerate(passages)),
+                      sum(self.scorer.embedder.count_tokens([p.text for p in passages])))
+        question = f"Summarise the article: {title}"
+        msgs = [{"role": "system", "content": SUMMARY_PROMPT.format(n=len(passages))},
+                {"role": "user", "content": f"Article: {title}\n\nSentences:\n{ev.text}\n\nSummary:"}]
+        draft = Draft(shown=True)
+        for piece in self.gen.stream(msgs, max(self.max_tokens, 48 * len(passages))):
+            if draft.first is None:
+                draft.first = time.perf_counter()
+            draft.pieces.append(piece)
+            yield piece
+        t1 = time.perf_counter()
+        timings = {"generate_ms": (t1 - t0) * 1000, "prefill_ms": ((draft.first or t1) - t0) * 1000,
+                   "evidence_tokens": float(ev.tokens)}
+        yield from self._verified(question, ev, draft, 1.0, False, None, timings)
 
     def _draft(self, question: str, ev: Evidence, weak: bool) -> typing.Generator[str, None, Draft]:
         """Streams the model's draft. The opening words are held back until it is clear they are not a

@@ -356,13 +356,16 @@ class HybridRetriever:
         return self.search(question, k, timings, qemb).passages
 
     def search(self, question: str, k: int | None = None, timings: dict | None = None, qemb=None,
-               frame: Frame | None = None, dates: dict[str, date | None] | None = None) -> Retrieval:
+               frame: Frame | None = None, dates: dict[str, date | None] | None = None,
+               only: str | None = None) -> Retrieval:
         """The top ``k`` passages, and the ranking of all candidate articles. ``timings`` (when given)
         receives embed_ms, dense_ms, bm25_ms and retrieve_ms.
 
         ``frame`` (qa.timeframe) with ``dates`` (each article's publication day, None when undated) limits
         the candidates to the articles the frame allows and, where it prefers a period, lets the articles
-        of that period (or the newest, for "latest") come first among the relevant ones."""
+        of that period (or the newest, for "latest") come first among the relevant ones.
+
+        ``only``: one article's passages, whatever the frame (a question about an article the user chose)."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         excluded = frozenset(f for f, d in (dates or {}).items() if frame and not frame.allows(d))
@@ -371,7 +374,9 @@ class HybridRetriever:
             qemb = self.embedder.encode_one(question)
         t1 = time.perf_counter()
         lex = self.lexical
-        dense = self._dense(qemb, n, lex, excluded)
+        if only is not None:
+            excluded = frozenset(f for f in lex.files if f != only)
+        dense = self._dense(qemb, n, lex, excluded, only)
         t2 = time.perf_counter()
         cands: dict[str, Passage] = {p.id: p for p in dense}
         lexical = self._bm25(lex, question, n, cands, excluded)
@@ -417,7 +422,8 @@ class HybridRetriever:
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(out, files)
 
-    def _dense(self, qemb: np.ndarray, n: int, lex: LexicalIndex, excluded: frozenset[str] = frozenset()) -> list[Passage]:
+    def _dense(self, qemb: np.ndarray, n: int, lex: LexicalIndex, excluded: frozenset[str] = frozenset(),
+               only: str | None = None) -> list[Passage]:
         """The ``n`` chunks nearest the question's embedding, with their similarity and rank; none of the
         ``excluded`` files. Chroma's HNSW index answers, asked for ids and distances only (the chunks'
         text and metadata are in the lexical index already: reading them back from Chroma cost most of a
@@ -429,7 +435,10 @@ class HybridRetriever:
             res = col.query(query_embeddings=[qemb.tolist()], n_results=top, where=where, include=["distances"])
             return list(zip(res["ids"][0], (res["distances"] or [[]])[0]))
 
-        if not excluded:
+        if only is not None:  # one article: Chroma's filter on one file, asked for no more than it has
+            have = int(lex.kept_chunks(excluded).sum())
+            hits = query(min(n, have), where={"file": only}) if have else []
+        elif not excluded:
             hits = query(n)
         else:
             hits = lex.nearest(qemb, n, excluded)

@@ -371,6 +371,24 @@ def test_browser_retrieval_view_ranks_and_opens_passages(page):
     shot(page, "14-retrieval-view")
 
 
+def test_browser_summary_of_one_article(page):
+    page.locator("#summarise").click()  # no article chosen yet: says what to do
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('Choose an article')")
+    page.locator("#scope input").click()
+    page.get_by_role("option", name="003_e735657bf45baaa7.txt").click()
+    page.locator("#summarise").click()
+    page.wait_for_function("document.querySelectorAll('#chat .qa-backend').length >= 1", timeout=90_000)
+    answer = bot_text(page, 2)
+    assert answer.count("[") >= 3  # 3-5 cited sentences
+    sources = page.inner_text("#sources")
+    assert "003_e735657bf45baaa7.txt" in sources
+    assert not any(f in sources for f in ("000_", "001_", "002_", "004_"))
+    # a question now is about that article alone
+    ask(page, "What share of the world's critical raw materials does Ukraine hold?", 2)
+    assert not any(f in page.inner_text("#sources") for f in ("000_", "001_", "002_", "004_"))
+    shot(page, "15-article-summary")
+
+
 def test_browser_follow_up_uses_the_conversation(page):
     ask(page, Q_SHARE)
     ask(page, "What is the value of its assets held in territories occupied by Russia?", 2)
