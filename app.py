@@ -298,6 +298,7 @@ def status_html(status: dict, corpus: str) -> str:
 
 
 ALL_ARTICLES = "All articles"
+MAX_FOLLOW_UPS = 3
 SUMMARISE = "Summarise this article"
 
 
@@ -331,6 +332,7 @@ class ChatView:
     spans: dict | None = None
     retrieval: str | None = None  # the retrieval inspector's table
     passages: list[tuple[str, str]] | None = None  # its "open a passage" choices
+    suggestions: list[str] | None = None  # follow-ups to offer as buttons
 
 
 def answer_dict(answer) -> dict:
@@ -374,7 +376,7 @@ class Handlers:
         final = None
         try:
             for ev in self.engine.ask_stream(question, k=int(k) if k else None, backend=backend or None,
-                                             history=history_turns(turns), article=article or None):
+                                             history=history_turns(turns), article=article or None, suggest=True):
                 if isinstance(ev, str):
                     streamed += ev
                     messages[-1] = {"role": "assistant", "content": md_esc(streamed) + " ▌"}
@@ -395,11 +397,11 @@ class Handlers:
         yield ChatView(list(messages), list(turns), sources=sources_html(a), choices=source_choices(a),
                        article='<div class="qa-empty">Choose a source above to read the whole article.</div>',
                        spans=source_spans(a), retrieval=retrieval_html(scored, a["standalone"] or question),
-                       passages=retrieval_choices(scored))
+                       passages=retrieval_choices(scored), suggestions=a["suggestions"])
 
     def clear(self) -> ChatView:
         return ChatView([], [], question="", sources=sources_html(None), choices=[], article="", spans={},
-                        retrieval=retrieval_html(None), passages=[])
+                        retrieval=retrieval_html(None), passages=[], suggestions=[])
 
     def open_source(self, n: str | None, spans: dict | None) -> str | None:
         """The whole article of source ``n`` with its cited span highlighted (None: nothing chosen)."""
@@ -550,6 +552,9 @@ def _layout(settings, have_seeds: bool) -> SimpleNamespace:
                                          max_length=settings.max_question_chars)
                 ui.ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1)
                 ui.clear = gr.Button("Clear chat", elem_id="clear", scale=1)
+            with gr.Row(elem_id="follow-ups"):
+                ui.follow = [gr.Button("", visible=False, size="sm", elem_classes=["qa-follow"],
+                                       elem_id=f"follow-{i}") for i in range(MAX_FOLLOW_UPS)]
             with gr.Row():
                 ui.scope = gr.Dropdown([(ALL_ARTICLES, "")], value="", label="Ask about", elem_id="scope", scale=4,
                                        info="all the articles, or one: its passages alone answer")
@@ -597,7 +602,10 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
                 keep if v.article is None else v.article, v.turns, keep if v.spans is None else v.spans,
                 keep if v.retrieval is None else v.retrieval,
                 keep if v.passages is None else gr.update(choices=v.passages, value=None),
-                keep if v.passages is None else "")
+                keep if v.passages is None else "",
+                *[keep if v.suggestions is None else
+                  gr.update(value=v.suggestions[i] if i < len(v.suggestions) else "", visible=i < len(v.suggestions))
+                  for i in range(MAX_FOLLOW_UPS)])
 
     def respond(question, messages, turns, backend, k, scope):
         for view in h.respond(question, messages, turns, backend, k, scope or None):
@@ -629,12 +637,14 @@ def _wire(demo, ui: SimpleNamespace, h: Handlers) -> None:
         return msg, html_, gr.update(choices=names, value=None), scopes(names)
 
     outs = [ui.chat, ui.question, ui.sources, ui.pick, ui.article, ui.turns, ui.spans, ui.retrieval, ui.rpick,
-            ui.rarticle]
+            ui.rarticle, *ui.follow]
     ins = [ui.question, ui.chat, ui.turns, ui.backend, ui.k, ui.scope]
     busy = _busy_check(demo, h.settings.queue_size)
     ui.question.submit(respond, ins, outs, api_visibility="private", validator=busy)
     ui.ask.click(respond, ins, outs, api_visibility="private", validator=busy)
     ui.summarise.click(summarise, ins[1:], outs, api_visibility="private", validator=busy)
+    for b in ui.follow:  # a suggested follow-up, clicked, is asked (its label is the question)
+        b.click(respond, [b, *ins[1:]], outs, api_visibility="private", validator=busy)
     ui.clear.click(clear, None, outs, api_visibility="private", queue=False)
     ui.chat.clear(clear, None, outs, api_visibility="private", queue=False)  # the chat's own trash button
     ui.pick.change(open_source, [ui.pick, ui.spans], [ui.article], api_visibility="private").then(

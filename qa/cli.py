@@ -97,6 +97,10 @@ def _print_answer(answer, out=sys.stdout):
         print(f"\n{heading}", file=out)
         for i, p in enumerate(answer.passages[:3], 1):
             print(f"[{i}] {p.file} [{p.start}:{p.end}] {p.text[:160]}…", file=out)
+    if answer.suggestions:
+        print("\nYou could also ask:", file=out)
+        for q in answer.suggestions:
+            print(f"  - {q}", file=out)
 
 
 def cmd_ask(args) -> int:
@@ -105,11 +109,11 @@ def cmd_ask(args) -> int:
     engine = _engine(args)
     question = " ".join(args.question)
     if args.json:
-        answer = engine.ask(question, backend=args.backend, article=args.article)
+        answer = engine.ask(question, backend=args.backend, article=args.article, suggest=args.suggest)
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 1 if answer.message else 0
     answer = None
-    for ev in engine.ask_stream(question, backend=args.backend, article=args.article):
+    for ev in engine.ask_stream(question, backend=args.backend, article=args.article, suggest=args.suggest):
         if isinstance(ev, Answer):
             answer = ev
         else:
@@ -272,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the day the question is asked on: no later article is used (QA_AS_OF; default today)")
     s.add_argument("--article", metavar="FILE",
                    help="ask about this indexed article alone; \"summarise\" sums it up in 3-5 cited sentences")
+    s.add_argument("--suggest", action="store_true",
+                   help="also suggest up to three follow-ups the cited articles answer (each checked first)")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("search", help="the retrieval inspector: ranked passages with their scores, no answer")

@@ -25,6 +25,7 @@ from .index import ChromaIndex, IndexUnavailable, SyncReport, read_meta
 from .meta import ArticleMeta
 from .retrieve import HybridRetriever, LexicalIndex, Retrieval
 from .schema import BACKENDS, MARKER, Answer, AnswerSentence, Citation, Event, Generator, Passage
+from .suggest import suggest
 from .summary import asks_for_summary, summary_passages
 from .text import terms
 from .timeframe import Frame
@@ -409,19 +410,21 @@ class Engine:
     def ask_stream(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
         budget: int | None = None, as_of: date | str | None = None, article: str | None = None,
+        suggest: bool = False,
     ) -> Iterator[Event]:
         """Text pieces as they come, then the final Answer. ``history`` holds the earlier turns of a
         conversation (oldest first); a follow-up is rewritten with it before retrieval. ``k``, ``backend``,
         ``budget`` (the LLM's evidence word-pieces) and ``as_of`` (the day it is asked on) override their
         settings for this question only. ``article``: ask about that article alone (an indexed file); a
-        question that asks for the article as a whole ("summarise it") gets a summary (qa.summary)."""
+        question that asks for the article as a whole ("summarise it") gets a summary (qa.summary).
+        ``suggest``: the final Answer carries up to three follow-ups its cited articles answer."""
         with self.model_lock:  # building an answerer (loading its model) happens once
             answerer = self.answerer(backend)
-        yield from self._ask_stream(answerer, question, k, history, budget, as_of, article)
+        yield from self._ask_stream(answerer, question, k, history, budget, as_of, article, suggest)
 
     def _ask_stream(self, answerer, question: str, k: int | None, history: list[Turn] | None,
                     budget: int | None = None, as_of: date | str | None = None,
-                    article: str | None = None) -> Iterator[Event]:
+                    article: str | None = None, suggest: bool = False) -> Iterator[Event]:
         """The index read lock is held only while the question is retrieved and its premise checked (a
         consistent snapshot: passages, lexical statistics), never while an answer is generated or read by
         a client, so a sync never waits on a slow stream. llama.cpp calls are serialised by the generator."""
@@ -486,6 +489,10 @@ class Engine:
                     ev.notice = f"{ev.notice} {note}" if ev.notice else note
                 if ev.abstained and not any(t in self._lexical_snapshot().df for t in terms(question)):
                     ev.notice = f"{ev.notice} {UNKNOWN_WORDS}" if ev.notice else UNKNOWN_WORDS
+                if suggest:
+                    t = time.perf_counter()
+                    ev.suggestions = self.suggest(ev)
+                    ev.timings["suggest_ms"] = (time.perf_counter() - t) * 1000
                 if extra:
                     yield extra
             elif first is None:
@@ -533,6 +540,19 @@ class Engine:
         answer = decline(question, premise, passages, self._extractive(), qemb, backend)
         yield answer.text
         yield answer
+
+    def suggest(self, answer: Answer) -> list[str]:
+        """Up to three follow-ups the answer's cited articles answer and it did not cover (qa.suggest), each
+        checked by asking it extractively first."""
+        texts = []
+        for f in dict.fromkeys(c.file for c in answer.citations):
+            try:
+                texts.append(self.article(f).text)
+            except (OSError, ValueError):  # gone since it was cited
+                continue
+        asked = {answer.question.strip().lower(), (answer.standalone or "").strip().lower()}
+        return [q for q in suggest(answer, texts, lambda q: self.ask(q, backend="extractive"))
+                if q.strip().lower() not in asked]
 
     def _summary(self, answerer, question: str, passages: list[Passage]) -> Iterator[Event]:
         """An article's summary: with an LLM, written from its chosen sentences and verified; without one
@@ -595,9 +615,10 @@ class Engine:
     def ask(
         self, question: str, k: int | None = None, backend: str | None = None, history: list[Turn] | None = None,
         budget: int | None = None, as_of: date | str | None = None, article: str | None = None,
+        suggest: bool = False,
     ) -> Answer:
         answer = None
-        for ev in self.ask_stream(question, k, backend, history, budget, as_of, article):
+        for ev in self.ask_stream(question, k, backend, history, budget, as_of, article, suggest):
             if isinstance(ev, Answer):
                 answer = ev
         assert answer is not None

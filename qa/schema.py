@@ -164,6 +164,7 @@ class Answer:
     options: dict = field(default_factory=dict)  # what it ran with: k, backend, model, budget, premise_check
     when: dict | None = None  # the time frame it was answered in (qa.timeframe): as-of date, window, preference
     comparison: dict | None = None  # whether the articles agree on what is asked (qa.sources): sides, outlets, dates
+    suggestions: list[str] = field(default_factory=list)  # follow-ups its cited articles answer (qa.suggest)
 
     @classmethod
     def declining(cls, question: str, backend: str, passages: list[Passage], support: float | None,
@@ -189,6 +190,7 @@ class Answer:
             "options": self.options,
             "when": self.when,
             "comparison": self.comparison,
+            "suggestions": self.suggestions,
             "citations": [asdict(c) for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "passages": [dict(p.to_dict(), n=i + 1) for i, p in enumerate(self.passages)],

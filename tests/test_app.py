@@ -183,6 +183,7 @@ def test_handlers_show_the_retrieval_of_the_last_question(engine):
                                 "bm25_rank": None, "found_by": "dense", "why": "dense #1", "start": 0, "end": 1}])
     assert "<script>" not in evil and "<img" not in evil and "<b>x" not in evil
     assert h.clear().retrieval == app.retrieval_html(None)
+    assert 1 <= len(last.suggestions) <= 3 and h.clear().suggestions == []
 
 
 def test_handlers_show_an_error_in_the_chat_and_go_on(engine):
@@ -387,6 +388,20 @@ def test_browser_summary_of_one_article(page):
     ask(page, "What share of the world's critical raw materials does Ukraine hold?", 2)
     assert not any(f in page.inner_text("#sources") for f in ("000_", "001_", "002_", "004_"))
     shot(page, "15-article-summary")
+
+
+def test_browser_suggested_follow_up_is_asked_when_clicked(page):
+    ask(page, "Who is Trump's special envoy for Ukraine?")
+    page.wait_for_selector("#follow-0", state="visible")
+    suggestion = page.inner_text("#follow-0").strip()
+    assert suggestion.endswith("?") and len(suggestion) < 80
+    assert page.locator("#follow-ups button:visible").count() <= 3
+    page.click("#follow-0")
+    page.wait_for_function("document.querySelectorAll('#chat .qa-backend').length >= 2", timeout=90_000)
+    assert suggestion in page.locator("#chat [data-testid=user]").nth(1).inner_text()
+    second = bot_text(page, 2)
+    assert "don't say" not in second and "[1]" in second  # answered, with a citation
+    shot(page, "16-suggested-follow-up")
 
 
 def test_browser_follow_up_uses_the_conversation(page):
