@@ -588,7 +588,7 @@ def run_embed(args) -> int:
 def main(args) -> int:
     return {"retrieval": run_retrieval, "calibrate": run_calibrate, "answers": run_answers,
             "budget": run_budget, "verify": run_verify, "labels": run_labels, "crash": run_crash, "embed": run_embed,
-            "load": run_load, "scale": run_scale}[args.what](args)
+            "load": run_load, "scale": run_scale, "explore": run_explore}[args.what](args)
 
 
 # -- load: many users over HTTP while an upload and a removal change the index ----------------------------------
@@ -1019,4 +1019,66 @@ def run_scale(args) -> int:
           f"(+{grow_mem:.0%}); per chunk {1000 * (full['query_rss'] - tenth['query_rss']) / (full['chunks'] - tenth['chunks']):.1f} kB "
           f"vs {1000 * (full['index_mb'] - tenth['index_mb']) / (full['chunks'] - tenth['chunks']):.1f} kB of index on disk")
     print("  (server: the full index copied into a real `chroma run`; its lexical index kept in a local folder)")
+    return 0
+
+
+# -- exploring a story: summaries and suggested follow-ups ---------------------------------------------
+def run_explore(args) -> int:
+    """Whole-article summaries and suggested follow-ups, on the seeds and on the RTQA articles of the first
+    ten dev questions: summary time (extractive, local LLM); the LLM summaries' sentences written to
+    --out for labelling by reading; suggestions: how many, the time they add to an extractive answer, and
+    how many the local LLM answers (a judge other than the extractive check that chose them)."""
+    from .config import load_settings as settings_for
+
+    questions = load_rtqa(args.bench_dir)
+    corpus = _prepare_corpus(args.bench_dir, args.work, not args.no_distractors)
+    sets: list[tuple[str, Engine, list[str], list[str], list | None]] = []
+    seeds = Engine(settings_for(corpus_dir=Path("seeds"), index_dir=args.work / "explore-seeds", chroma_url=None))
+    seeds.sync()
+    seed_qs = [json.loads(x)["question"] for x in Path("eval/seeds.jsonl").read_text().splitlines() if x.strip()]
+    sets.append(("seeds", seeds, sorted(f["file"] for f in seeds.index.files()), seed_qs[: args.limit or 20], None))
+    rtqa = _engine_for(corpus, args.work, False)
+    rtqa.sync(corpus)
+    ten = questions[:10]
+    sets.append(("RTQA dev", rtqa, list(dict.fromkeys(q["evidence_files"][0] for q in ten)), [q["question"] for q in ten],
+                 [q.get("question_date") for q in ten]))
+    rows = []
+    labels = []
+    for name, engine, files, qs, dates in sets:
+        engine.ask("warm-up", backend="extractive")
+        ext_t, llm_t, n_sent = [], [], []
+        for f in files:
+            t = time.perf_counter()
+            a = engine.ask("Summarise this article", backend="extractive", article=f)
+            ext_t.append(time.perf_counter() - t)
+            n_sent.append(len(a.sentences))
+            t = time.perf_counter()
+            b = engine.ask("Summarise this article", backend="local", article=f)
+            llm_t.append(time.perf_counter() - t)
+            for s in b.sentences:
+                labels.append({"set": name, "file": f, "backend": b.backend, "sentence": s.text,
+                               "verifier_supported": s.supported,
+                               "cited": [c.quote for c in b.citations if c.n in s.cites]})
+        added, made, answered, asked = [], 0, 0, 0
+        for i, q in enumerate(qs):
+            as_of = dates[i] if dates else None
+            with_s = engine.ask(q, backend="extractive", as_of=as_of, suggest=True)
+            added.append(with_s.timings.get("suggest_ms", 0.0))
+            made += len(with_s.suggestions)
+            for follow in with_s.suggestions:
+                asked += 1
+                answered += not engine.ask(follow, backend="local", as_of=as_of).abstained
+        rows.append((name, len(files), percentile(ext_t, 50), percentile(llm_t, 50), sum(n_sent) / len(n_sent),
+                     len(qs), made, percentile(added, 50), percentile(added, 95), answered / asked if asked else 0.0))
+    if args.out:
+        args.out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels))
+    print("\nExploring a story: summaries and suggested follow-ups")
+    print(f"  {'set':10} {'articles':>8} {'extr. summary p50 s':>20} {'LLM summary p50 s':>18} {'sentences':>9} "
+          f"{'questions':>9} {'suggested':>9} {'added p50 ms':>12} {'added p95 ms':>12} {'LLM answers them':>16}")
+    for r in rows:
+        print(f"  {r[0]:10} {r[1]:8d} {r[2]:20.2f} {r[3]:18.2f} {r[4]:9.1f} {r[5]:9d} {r[6]:9d} {r[7]:12.0f} "
+              f"{r[8]:12.0f} {r[9]:16.3f}")
+    verified = sum(1 for x in labels if x["verifier_supported"])
+    print(f"  LLM summary sentences: {len(labels)} ({verified} supported by the verifier, a lower bound judge); "
+          f"written to {args.out} for labelling by reading" if args.out else "")
     return 0

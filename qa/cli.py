@@ -315,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="benchmarks that print figures")
-    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify", "labels", "crash", "embed", "scale",
-                                          "load"])
+    s.add_argument("what", choices=["retrieval", "calibrate", "answers", "budget", "verify", "labels", "crash",
+                                    "embed", "scale", "explore", "load"])
     s.add_argument("--bench-dir", type=Path, default=Path("../shared/bench/rtqa"), help="RTQA benchmark folder")
     s.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder for benchmark indexes")
     s.add_argument("--no-baseline", action="store_true", help="skip the naive LlamaIndex baseline")
