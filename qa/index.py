@@ -246,6 +246,15 @@ class ChromaIndex:
     def all_ids(self) -> list[str]:
         return self._get_all(self.collection, [])["ids"]
 
+    def ids_of(self, files: list[str]) -> list[str]:
+        """The chunk ids of these articles."""
+        out: list[str] = []
+        for i in range(0, len(files), 100):
+            part = files[i : i + 100]
+            where = {"file": part[0]} if len(part) == 1 else {"file": {"$in": part}}
+            out += self.collection.get(where=where, include=[])["ids"]
+        return out
+
     def chunks(self, ids: list[str]) -> tuple[list[str], list[dict]]:
         """The texts and metadata of these chunks, in this order."""
         step = min(self.client.get_max_batch_size(), 5000)

@@ -301,6 +301,7 @@ class HybridRetriever:
         self._lexical_count = -1
         self._stale = False
         self._lock = threading.Lock()
+        self._saver: threading.Thread | None = None
 
     def invalidate(self):
         self._stale = True
@@ -308,8 +309,50 @@ class HybridRetriever:
     @property
     def lexical_path(self) -> Path:
         """Where the lexical index is kept between runs: beside the index (in server mode too, where
-        ``index_dir`` is this machine's cache of it), one file per collection."""
+        ``index_dir`` is this machine's cache of it), one file per collection; beside it, the state it was
+        built from (a few bytes: whether the file is current is known without reading it)."""
         return Path(self.settings.index_dir) / f"lexical-{self.settings.collection}.pkl"
+
+    def _saved_state(self) -> str | None:
+        try:
+            return self.lexical_path.with_suffix(".state").read_text().strip()
+        except OSError:
+            return None
+
+    def _save(self, lex: LexicalIndex) -> None:
+        """Save ``lex`` in the background (a large index takes a second or two to write): the sync or the
+        question that built it does not wait. Saves run one after another; a process waits for the last
+        before it exits (the thread is not a daemon)."""
+        previous = self._saver
+
+        def run():
+            if previous is not None:
+                previous.join()
+            try:
+                lex.save(self.lexical_path)
+                tmp = self.lexical_path.with_suffix(".state.tmp")
+                tmp.write_text(lex.state)
+                tmp.replace(self.lexical_path.with_suffix(".state"))
+            except OSError as e:  # a read-only or full folder: answer anyway, rebuild next time
+                log.warning("could not save the lexical index to %s: %s", self.lexical_path, e)
+
+        self._saver = threading.Thread(target=run, name="save-lexical-index")
+        self._saver.start()
+
+    def flush(self) -> None:
+        """Wait until the lexical index is saved."""
+        if self._saver is not None:
+            self._saver.join()
+
+    def _ids_now(self, old: LexicalIndex, records: dict[str, str], count: int) -> list[str]:
+        """The index's chunk ids: the unchanged articles' from ``old``, the changed articles' from the index;
+        all of them read from the index when those do not add up to ``count`` (chunks without a record,
+        left by an interrupted sync)."""
+        changed = [f for f in set(records) | set(old.records) if records.get(f) != old.records.get(f)]
+        gone = set(changed)
+        ids = [cid for cid, m in zip(old.ids, old.meta) if m["file"] not in gone]
+        ids += self.index.ids_of([f for f in changed if f in records])
+        return ids if len(ids) == count else self.index.all_ids()
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -323,24 +366,22 @@ class HybridRetriever:
                 return self._lexical
             state, records = self.index.state()
             old = self._lexical
-            if old is None or old.state != state:
+            if (old is None or old.state != state) and (old is None or self._saved_state() == state):
+                self.flush()
                 saved = LexicalIndex.load(self.lexical_path, self.index.vectors)
                 if saved is not None and (saved.state == state or old is None):
                     old = saved
             if old is not None and old.state == state:
                 lex = old
             else:
-                ids = self.index.all_ids()
                 if old is None:
                     ids, docs, metas = self.index.all_chunks()
                     lex = LexicalIndex(ids, docs, metas, self.index.vectors, records=records)
                 else:
-                    lex = old.refreshed(ids, records, self.index.chunks, self.index.vectors)
+                    lex = old.refreshed(self._ids_now(old, records, count), records, self.index.chunks,
+                                        self.index.vectors)
                 lex.state = state
-                try:
-                    lex.save(self.lexical_path)
-                except OSError as e:  # a read-only or full folder: answer anyway, rebuild next time
-                    log.warning("could not save the lexical index to %s: %s", self.lexical_path, e)
+                self._save(lex)
             self._lexical, self._lexical_count, self._stale = lex, count, False
             return lex
 
