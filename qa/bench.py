@@ -891,6 +891,21 @@ def _add_remove(engine: Engine, text: str, question: str) -> dict:
     return {"add_s": t1 - t0, "first_ask_s": t2 - t1, "remove_s": t3 - t2, "cited": cited}
 
 
+def _scale_measure(r: dict, qa: list[str], env: dict, questions: list[str], new_text: str, settings) -> None:
+    """Into ``r``: cold starts (a `qa ask` process with the lexical index rebuilt, then read), chunks, query
+    times and memory, and one article added and removed, for the index ``settings`` and ``env`` name."""
+    ask = qa + ["ask", questions[0], "--backend", "extractive"]
+    r["cold_rebuilt_s"], r["cold_rebuilt_rss"], _ = _measured(ask, env)
+    r["cold_s"], r["cold_rss"], _ = _measured(ask, env)
+    engine = Engine(settings)
+    r["chunks"] = engine.index.count()
+    engine.ask(questions[0], backend="extractive")
+    r.update(_scale_queries(engine, questions))
+    r["query_rss"] = _rss_mb()
+    r.update(_add_remove(engine, new_text, "How many piers did the storm damage in Zorblatt?"))
+    engine.retriever.flush()
+
+
 def run_scale(args) -> int:
     """100k chunks on this machine: build (time, throughput, peak RSS), cold start (process start to first
     answer, with the lexical index rebuilt and read from disk), query p50/p95, one article added and removed,
@@ -923,24 +938,13 @@ def run_scale(args) -> int:
         if not idx.exists():
             print(f"building the {name} index ({folder}) …", file=sys.stderr, flush=True)
             r["build_s"], r["build_rss"], _ = _measured(qa + ["index", str(folder)], e)
-        lexical = idx / "lexical-news.pkl"
-        for f in idx.glob("lexical-*.pkl"):
+        for f in idx.glob("lexical-*"):
             f.unlink()
-        ask = qa + ["ask", questions[0], "--backend", "extractive"]
-        r["cold_rebuilt_s"], r["cold_rebuilt_rss"], _ = _measured(ask, e)
-        r["cold_s"], r["cold_rss"], _ = _measured(ask, e)
+        _scale_measure(r, qa, e, questions, new_text, settings_for(corpus_dir=folder, index_dir=idx, chroma_url=None))
         r["lexical_mb"] = sum(f.stat().st_size for f in idx.glob("lexical-*.pkl")) / 1e6
         r["index_mb"] = _du_mb(idx) - r["lexical_mb"]
-        engine = Engine(settings_for(corpus_dir=folder, index_dir=idx, chroma_url=None))
-        r["chunks"] = engine.index.count()
-        engine.ask(questions[0], backend="extractive")
-        r.update(_scale_queries(engine, questions))
-        r["query_rss"] = _rss_mb()
-        r.update(_add_remove(engine, new_text, "How many piers did the storm damage in Zorblatt?"))
         rows[name] = r
-        del engine
         print(f"  {name}: {r}", file=sys.stderr, flush=True)
-    del lexical
 
     # the full index served by a real Chroma server (its data: a copy of the embedded index)
     served = args.work / "scale-served"
@@ -968,17 +972,8 @@ def run_scale(args) -> int:
         shutil.rmtree(local, ignore_errors=True)
         e = dict(env, QA_CHROMA_URL=url, QA_INDEX_DIR=str(local), QA_CORPUS_DIR=str(corpus))
         r = {"articles": rows["full"]["articles"]}
-        ask = qa + ["ask", questions[0], "--backend", "extractive"]
-        r["cold_rebuilt_s"], r["cold_rebuilt_rss"], _ = _measured(ask, e)
-        r["cold_s"], r["cold_rss"], _ = _measured(ask, e)
-        engine = Engine(settings_for(corpus_dir=corpus, index_dir=local, chroma_url=url))
-        r["chunks"] = engine.index.count()
-        engine.ask(questions[0], backend="extractive")
-        r.update(_scale_queries(engine, questions))
-        r["query_rss"] = _rss_mb()
-        r.update(_add_remove(engine, new_text, "How many piers did the storm damage in Zorblatt?"))
+        _scale_measure(r, qa, e, questions, new_text, settings_for(corpus_dir=corpus, index_dir=local, chroma_url=url))
         rows["server"] = r
-        del engine
     finally:
         server.terminate()
         server.wait(30)
@@ -1035,7 +1030,8 @@ def run_explore(args) -> int:
     sets: list[tuple[str, Engine, list[str], list[str], list | None]] = []
     seeds = Engine(settings_for(corpus_dir=Path("seeds"), index_dir=args.work / "explore-seeds", chroma_url=None))
     seeds.sync()
-    seed_qs = [json.loads(x)["question"] for x in Path("eval/seeds.jsonl").read_text().splitlines() if x.strip()]
+    rows_ = [json.loads(x) for x in Path("eval/seeds.jsonl").read_text().splitlines() if x.strip()]
+    seed_qs = [r["question"] for r in rows_ if r.get("question") and r.get("answers")]  # answerable, single turn
     sets.append(("seeds", seeds, sorted(f["file"] for f in seeds.index.files()), seed_qs[: args.limit or 20], None))
     rtqa = _engine_for(corpus, args.work, False)
     rtqa.sync(corpus)
