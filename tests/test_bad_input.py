@@ -186,7 +186,9 @@ def test_a_corrupt_chroma_file_is_a_clear_error_and_loses_no_article(tmp_path, s
     from qa.config import load_settings
     from qa.index import IndexUnavailable
 
-    Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index"), embedder).sync()
+    first = Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index"), embedder)
+    first.sync()
+    first.retriever.flush()  # its lexical index is written in the background
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"not a database " * 1000)
     engine = Engine(load_settings(corpus_dir=seeds_copy, index_dir=tmp_path / "index"), embedder)
     with pytest.raises(IndexUnavailable, match="cannot be opened.*articles are safe.*damaged.*qa index"):
