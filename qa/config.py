@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="port of the chat UI")
     auth_user: str | None = Field(None, description="basic-auth user for the chat UI (set with auth_password)")
     auth_password: SecretStr | None = Field(None, description="basic-auth password for the chat UI")
-    concurrency_limit: int = Field(4, ge=1, description="requests the chat UI works on at once (the rest queue)")
+    concurrency_limit: int = Field(
+        16, ge=1, description="requests the chat UI works on at once (the rest queue); LLM answers among them take "
+        "turns on the model, so this is set well above one: an extractive question never waits behind them")
     queue_size: int = Field(64, ge=1, description="most requests waiting in the chat UI's queue")
     upload_max_bytes: int = Field(2_000_000, gt=0, description="largest article the chat UI accepts")
     upload_max_files: int = Field(20, ge=1, description="most articles in one upload")
