@@ -33,20 +33,77 @@ from .timeframe import Frame
 log = logging.getLogger(__name__)
 
 
+def _term_rows(term_lists: list[list[str]], vocab: dict[str, int]):
+    """A sparse matrix of term counts, one row per list, a column per term of ``vocab`` (new terms are added
+    to it)."""
+    import scipy.sparse as sp
+
+    indptr = [0]
+    cols: list[int] = []
+    for toks in term_lists:
+        for t in toks:
+            j = vocab.get(t)
+            if j is None:
+                j = vocab[t] = len(vocab)
+            cols.append(j)
+        indptr.append(len(cols))
+    m = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), np.array(cols, dtype=np.int32),
+                       np.array(indptr, dtype=np.int64)), shape=(len(term_lists), max(len(vocab), 1)))
+    m.sum_duplicates()
+    return m
+
+
+def _widen(m, width: int):
+    """``m`` (CSR) with ``width`` columns (the vocabulary grew since it was made)."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
+
+
+def _bm25(tf, vocab: dict[str, int], k1: float = 1.5, b: float = 0.75):
+    """A bm25s index (Lucene BM25, bm25s's defaults) over the term counts ``tf`` (CSR, a row per document):
+    the same scores bm25s computes from token lists, in numpy over the whole matrix at once instead of a
+    Python loop per document, so rebuilding it after a change costs a fraction of a second."""
+    import bm25s
+    import scipy.sparse as sp
+
+    n = tf.shape[0]
+    dl = np.asarray(tf.sum(axis=1)).ravel()
+    avgdl = dl.mean() if n else 1.0
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    rows = np.repeat(np.arange(n), np.diff(tf.indptr))
+    norm = (k1 * ((1 - b) + b * dl / avgdl)).astype(np.float32)
+    tfv = tf.data.astype(np.float32)
+    scores = idf[tf.indices] * (tfv / (norm[rows] + tfv))
+    csc = sp.csr_matrix((scores, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+    index = bm25s.BM25()
+    index.scores = {"data": csc.data.astype(np.float32), "indices": csc.indices, "indptr": csc.indptr,
+                    "num_docs": n}
+    index.vocab_dict = dict(vocab)
+    index.vocab_dict[""] = len(vocab)  # as bm25s adds, for a query none of whose words is known
+    index.unique_token_ids_set = set(index.vocab_dict.values())
+    index.nonoccurrence_array = None  # (BM25L and BM25+ only)
+    return index
+
+
 class LexicalIndex:
     """BM25 over every chunk (title + text) and over every whole article, rebuilt from Chroma (cheap)
-    whenever the index changed, so it never drifts from the vector side."""
+    whenever the index changed, so it never drifts from the vector side. The chunks' term counts are kept
+    (a sparse matrix), so after a change only the new chunks are tokenised and the BM25 scores are computed
+    over the matrix at once (see ``_bm25``)."""
 
-    VERSION = 2  # of what is saved (see save/load): another version is rebuilt, never read
+    VERSION = 3  # of what is saved (see save/load): another version is rebuilt, never read
 
     def __init__(self, ids: list[str], docs: list[str], metadatas: list[dict],
                  vectors: Callable[[list[str]], np.ndarray] | None = None,
-                 text_terms: list[list[str]] | None = None, records: dict[str, str] | None = None,
+                 text_tf=None, columns: dict[str, int] | None = None, records: dict[str, str] | None = None,
                  vocab_df: Counter | None = None):
-        """``text_terms``: each chunk's lexical terms when known (a refresh reuses the unchanged chunks');
-        ``records``: each article's manifest record (hash and chunker) the chunks were read under;
-        ``vocab_df``: in how many chunks each normalised word occurs (qa.facts), when known."""
-        import bm25s
+        """``text_tf`` and ``columns``: each chunk's text term counts and the terms' columns, when known (a
+        refresh reuses the unchanged chunks'); ``records``: each article's manifest record (hash and
+        chunker) the chunks were read under; ``vocab_df``: in how many chunks each normalised word occurs
+        (qa.facts), when known."""
+        import scipy.sparse as sp
 
         self._vectors = vectors
         self._matrix: np.ndarray | None = None
@@ -62,74 +119,77 @@ class LexicalIndex:
             for d, m in zip(docs, metadatas):
                 vocab_df.update(self._words(d, m.get("title", ""), titles))
         self.vocab_df = vocab_df
-        title_terms: dict[str, list[str]] = {}
-        for m in metadatas:
-            t = m.get("title", "")
-            if t not in title_terms:
-                title_terms[t] = terms(t)
-        intern = sys.intern  # one string per distinct term: the chunks' term lists stay small
-        text_terms = text_terms if text_terms is not None else [[intern(t) for t in terms(d)] for d in docs]
-        self.text_terms = text_terms
-        corpus = [title_terms[m.get("title", "")] + tt for tt, m in zip(text_terms, metadatas)]
-        self.df: Counter = Counter()
-        for toks in corpus:
-            self.df.update(set(toks))
+        self.columns = columns if columns is not None else {}
+        if text_tf is None:
+            text_tf = _term_rows([terms(d) for d in docs], self.columns)
         self.n = len(docs)
-        self.bm25 = bm25s.BM25()
-        # articles: the title once, then the chunks in order
-        by_file: dict[str, list[int]] = {}
-        for i, m in enumerate(metadatas):
-            by_file.setdefault(m["file"], []).append(i)
+        # articles: the title once, then the chunks' text
+        by_file: dict[str, int] = {}
+        for m in metadatas:
+            by_file.setdefault(m["file"], len(by_file))
         self.files = sorted(by_file)
         position = {f: i for i, f in enumerate(self.files)}
         self.file_of = np.array([position[m["file"]] for m in metadatas], dtype=np.int64)  # chunk -> its file
-        articles = []
-        for f in self.files:
-            idx = sorted(by_file[f], key=lambda i: int(metadatas[i].get("clean_start", 0)))
-            toks = list(title_terms[metadatas[idx[0]].get("title", "")])
-            for i in idx:
-                toks += text_terms[i]
-            articles.append(toks)
-        self.article_bm25 = bm25s.BM25()
-        if docs:
-            self.bm25.index(corpus, show_progress=False)
-            self.article_bm25.index(articles, show_progress=False)
+        title_of: dict[str, str] = {}
+        for m in metadatas:
+            title_of.setdefault(m["file"], m.get("title", ""))
+        title_tf = _term_rows([terms(title_of[f]) for f in self.files], self.columns)
+        width = len(self.columns) + 1
+        self.text_tf = _widen(text_tf, width)
+        title_tf = _widen(title_tf, width)
+        chunk_tf = (self.text_tf + title_tf[self.file_of]).tocsr()
+        owner = sp.csr_matrix((np.ones(self.n, dtype=np.float32), (self.file_of, np.arange(self.n))),
+                              shape=(len(self.files), self.n))
+        article_tf = (owner @ self.text_tf + title_tf).tocsr()
+        counts = np.bincount(chunk_tf.indices, minlength=width)
+        names = {j: t for t, j in self.columns.items()}
+        self.df: Counter = Counter({names[j]: int(c) for j, c in enumerate(counts) if c and j in names})
+        self.bm25 = _bm25(chunk_tf, self.columns)
+        self.article_bm25 = _bm25(article_tf, self.columns)
 
     def refreshed(self, ids: list[str], records: dict[str, str],
                   fetch: Callable[[list[str]], tuple[list[str], list[dict]]],
                   vectors: Callable[[list[str]], np.ndarray] | None = None) -> "LexicalIndex":
         """The index for chunks ``ids`` under article ``records`` (the manifest now): the chunks of an
-        article whose record is unchanged are taken from this index as they are (text, metadata, terms);
-        only the others are read (``fetch``: their texts and metadata) and tokenised. The BM25 statistics
-        are then computed afresh over all of them (cheap next to reading and tokenising)."""
+        article whose record is unchanged are taken from this index as they are (text, metadata, term
+        counts); only the others are read (``fetch``: their texts and metadata) and tokenised. The BM25
+        scores are then computed afresh over the whole matrix (a fraction of a second)."""
+        import scipy.sparse as sp
+
         keep = {cid: i for i, cid in enumerate(self.ids)
                 if records.get(self.meta[i]["file"]) == self.records.get(self.meta[i]["file"], None)}
         missing = [cid for cid in ids if cid not in keep]
         got_docs, got_metas = fetch(missing) if missing else ([], [])
         new = {cid: (d, m) for cid, d, m in zip(missing, got_docs, got_metas)}
-        docs, metas, toks = [], [], []
-        intern = sys.intern
         titles: dict[str, set[str]] = {}
         vocab = Counter(self.vocab_df)  # less the words of the chunks gone, plus those of the chunks come
+        columns = dict(self.columns)
+        new_rows = _term_rows([terms(new[cid][0]) for cid in missing], columns)
+        width = len(columns) + 1
+        old_tf, new_tf = _widen(self.text_tf, width), _widen(new_rows, width)
+        order = {cid: self.n + j for j, cid in enumerate(missing)}  # the new chunks' rows follow the old
+        docs, metas, rows = [], [], []
         used = set()
         for cid in ids:
             if cid in new:
                 d, m = new[cid]
                 docs.append(d)
                 metas.append(m)
-                toks.append([intern(t) for t in terms(d)])
+                rows.append(order[cid])
                 vocab.update(self._words(d, m.get("title", ""), titles))
             else:
                 i = keep[cid]
                 used.add(i)
                 docs.append(self.docs[i])
                 metas.append(self.meta[i])
-                toks.append(self.text_terms[i])
+                rows.append(i)
+        stacked = sp.vstack([old_tf, new_tf]).tocsr()
+        text_tf = stacked[np.array(rows, dtype=np.int64)] if rows else stacked[:0]
         for i in range(len(self.ids)):
             if i not in used:
                 vocab.subtract(self._words(self.docs[i], self.meta[i].get("title", ""), titles))
         vocab = Counter({w: n for w, n in vocab.items() if n > 0})
-        return LexicalIndex(list(ids), docs, metas, vectors, toks, records, vocab)
+        return LexicalIndex(list(ids), docs, metas, vectors, text_tf, columns, records, vocab)
 
     def save(self, path: Path) -> None:
         """Write this index to ``path`` (atomically: a reader sees the old file or the new one)."""
