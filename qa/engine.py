@@ -581,7 +581,9 @@ class Engine:
         yield text
         yield Answer(question, text, [Citation(i + 1, p.file, p.title, p.start, p.end, p.text)
                                       for i, p in enumerate(passages)],
-                     passages, sentences, backend="extractive")
+                     passages, sentences, backend=answerer.name if answerer.gen is None else "extractive (fallback)",
+                     notice=f"LLM unavailable, answered extractively: {answerer.reason}" if isinstance(answerer, Fallback)
+                     else None)
 
     def _guarded(self, answerer, question, passages, qemb, budget: int | None = None) -> Iterator[Event]:
         """The answerer's stream; when the LLM fails before saying anything, the extractive answer."""
