@@ -44,15 +44,14 @@ def packaged_model_path() -> Path:
 
 
 def _weights_digest(model_path: Path) -> str:
-    """What identifies the model's weights: a hash of its config and weight files."""
+    """What identifies the model's files: their names, sizes and modification times (a stat each, not a
+    read of the 90 MB of weights at every start)."""
     h = hashlib.sha256(f"export-v{EXPORT_VERSION}".encode())
     for name in ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"):
         p = model_path / name
         if p.exists():
-            h.update(name.encode())
-            with p.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
+            st = p.stat()
+            h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -215,10 +214,6 @@ class Embedder:
             cfg = self.model_path / "sentence_bert_config.json"
             self._max_tokens = int(json.loads(cfg.read_text()).get("max_seq_length", 256)) if cfg.exists() else 256
         return self._max_tokens
-
-    @property
-    def dim(self) -> int:
-        return 384 if self.backend != "torch" else int(self.model.get_sentence_embedding_dimension())
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word-pieces of each text, without [CLS]/[SEP]."""
