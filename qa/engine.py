@@ -153,12 +153,12 @@ class Engine:
         if report.changed or report.metadata_updated:
             self._meta = self._dates = None
         if report.changed:
+            # the lexical index follows the change now (under the write lock, reusing the unchanged articles,
+            # and saved beside the index), so the next question, here or in a new process, does not rebuild it
             self.retriever.invalidate()
-        # the lexical index follows the change now (under the write lock, reusing the unchanged articles, and
-        # saved beside the index), so the next question, here or in a new process, does not rebuild it
-        lexical = self.retriever.lexical
-        if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
-            self._lexical = lexical
+            lexical = self.retriever.lexical
+            if self._lexical is not None:  # answers streaming now keep reading the statistics they began with
+                self._lexical = lexical
         return report
 
     def status(self) -> dict:

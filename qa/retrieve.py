@@ -88,7 +88,7 @@ def _bm25(tf, vocab: dict[str, int], k1: float = 1.5, b: float = 0.75):
 
 
 class LexicalIndex:
-    """BM25 over every chunk (title + text) and over every whole article, rebuilt from Chroma (cheap)
+    """BM25 over every chunk (title + text) and over every whole article, brought up to date with Chroma
     whenever the index changed, so it never drifts from the vector side. The chunks' term counts are kept
     (a sparse matrix), so after a change only the new chunks are tokenised and the BM25 scores are computed
     over the matrix at once (see ``_bm25``)."""
