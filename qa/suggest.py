@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from typing import Callable
 
-from .facts import facts, norm_tokens
+from .facts import SPEECH, facts, norm_tokens
 from .schema import Answer
 
 MAX_SUGGESTIONS = 3
-_SPEECH = re.compile(r"\b(said|says|told|stated|added|warned|argued|claimed|announced|wrote|insisted)\b")
+_SPEECH = re.compile(rf"\b({SPEECH})\b")  # the speech verbs attribution reads (qa.facts)
 _PLACE_WORDS = {"ukraine", "russia", "us", "united", "states", "europe", "kyiv", "moscow", "washington", "china",
                 "america", "american", "ukrainian", "russian", "european", "white", "house", "saudi", "arabia",
                 "south", "north", "east", "west", "new", "hong", "kong", "san", "los", "las", "sri", "costa",
