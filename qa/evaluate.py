@@ -47,10 +47,16 @@ class Question:
     turns: list["Question"] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # a false-premise question: what the articles never mention
     as_of: str | None = None  # the day it was asked ("as_of" or RealTime QA's "question_date"): its time frame
+    # a multi-source question: what each article must contribute (file, fact, any: alternatives), whether it
+    # is a yes/no one and which way the articles answer it, and the sides of a disagreement among them
+    facets: list[dict] = field(default_factory=list)
+    kind: str | None = None
+    polarity: str | None = None  # "yes" or "no"
+    disagreement: dict | None = None
 
     @property
     def answerable(self) -> bool:
-        return self.type != UNANSWERABLE and bool(self.answers)
+        return self.type != UNANSWERABLE and bool(self.answers or self.facets)
 
 
 def parse_question(d: dict, line: int = 0) -> Question:
@@ -67,8 +73,14 @@ def parse_question(d: dict, line: int = 0) -> Question:
             t.as_of = t.as_of or as_of
         return Question(qid, CONVERSATION, turns=turns, as_of=as_of)
     if "answers" in d or "gold_files" in d:
+        facets = list(d.get("facets") or [])
+        for f in facets:
+            if not f.get("file") or not f.get("any"):
+                raise ValueError(f"line {line}: a facet needs 'file' and 'any' (its alternatives)")
         return Question(qid, d.get("type", "fact"), d["question"], list(d.get("answers", [])),
-                        list(d.get("gold_files", [])), d.get("choices"), absent=list(d.get("absent", [])), as_of=as_of)
+                        list(d.get("gold_files", [])), d.get("choices"), absent=list(d.get("absent", [])), as_of=as_of,
+                        facets=facets, kind=d.get("kind"), polarity=d.get("polarity"),
+                        disagreement=d.get("disagreement"))
     if "answer" in d:  # RealTime QA
         return Question(qid, d.get("question_type", "fact"), d["question"], [d["answer"]],
                         list(d.get("evidence_files", [])), d.get("choices"), as_of=as_of)
@@ -117,6 +129,47 @@ class Item:
     sources: list[dict] = field(default_factory=list)  # each citation: n, file, outlet, date
     when: dict | None = None  # the time frame it was answered in (as-of date, window, preference)
     comparison: dict | None = None  # whether the cited articles agree on what is asked (qa.sources)
+    facets: list[dict] = field(default_factory=list)  # a multi-source question's facets, each with "covered"
+
+
+def states(sentence: str, alternatives: list) -> bool:
+    """Does ``sentence`` state a facet: one of its alternatives, each a phrase (whole words, normalised), a
+    ``re:`` expression, or a list of such that must all be there?"""
+    for alt in alternatives:
+        parts = alt if isinstance(alt, list) else [alt]
+        if parts and all(matches(sentence, [p]) for p in parts):
+            return True
+    return False
+
+
+_YES = re.compile(r"^\W*yes\b", re.I)
+_NO = re.compile(r"^\W*no\b", re.I)
+
+
+def facet_metrics(q: Question, answer) -> tuple[dict, list[dict]]:
+    """A multi-source question's scores: a facet is covered only by a sentence that states it and cites a
+    passage of its article; the answer is whole when every facet is; a disagreement is shown when every
+    side's article is cited by a sentence stating its part; a yes/no answer opening against the articles'
+    polarity is a polarity error."""
+    files = {i: p.file for i, p in enumerate(answer.passages, 1)}
+    sentences = [] if answer.abstained else answer.sentences
+    out = []
+    for f in q.facets:
+        covered = any(f["file"] in {files.get(n) for n in s.cites} and states(MARKER.sub("", s.text), f["any"])
+                      for s in sentences)
+        out.append({**f, "covered": covered})
+    m: dict = {"facets": len(out), "facets_covered": sum(f["covered"] for f in out)}
+    m["whole"] = 1.0 if out and all(f["covered"] for f in out) else 0.0
+    if q.disagreement:
+        sides = {s.get("file") for s in q.disagreement.get("sides", [])}
+        side_facets = [f for f in out if f["file"] in sides]
+        m["disagreement_shown"] = 1.0 if side_facets and all(f["covered"] for f in side_facets) else 0.0
+        m["disagreement_marked"] = 1.0 if (answer.comparison or {}).get("differ") else 0.0
+    if q.polarity in ("yes", "no"):
+        first = MARKER.sub("", answer.text).strip()
+        said = "yes" if _YES.match(first) else "no" if _NO.match(first) else None
+        m["polarity_error"] = 1.0 if said and said != q.polarity and not answer.abstained else 0.0
+    return m, out
 
 
 def sentence_key(question: str, sentence: str) -> tuple[str, str]:
@@ -133,7 +186,9 @@ def load_labels(paths: list[Path]) -> dict[tuple[str, str], bool]:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                if r.get("supported") is not None:
+                if r.get("label"):  # the rules of eval/LABELS.md: "no_answer" is not supported
+                    out[sentence_key(r["question"], r["sentence"])] = r["label"] == "supported"
+                elif r.get("supported") is not None:
                     out[sentence_key(r["question"], r["sentence"])] = bool(r["supported"])
     return out
 
@@ -157,7 +212,13 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
     m["citation_precision"] = citation_precision(cited, gold) if cited else None
     compared = answer.comparison or {}
     m["sources_differ"] = 1.0 if compared.get("differ") else 0.0
-    if q.answerable:
+    facets: list[dict] = []
+    if q.facets:
+        fm, facets = facet_metrics(q, answer)
+        m.update(fm)
+    if q.answerable and q.facets and not q.answers:
+        m["correct"] = m["correct_own"] = m["whole"]
+    elif q.answerable:
         m["correct"] = 1.0 if (matches(text, q.answers) and not answer.abstained) else 0.0
         # the same without the sentence on whether the sources agree (which can name several values)
         own = MARKER.sub("", answer.text.replace(compared.get("sentence") or "\0", ""))
@@ -192,7 +253,7 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
                 expected_absent=q.absent,
                 sources=[{"n": c.n, "file": c.file, "outlet": c.outlet, "date": c.date}
                          for c in {c.n: c for c in answer.citations}.values()],
-                when=answer.when, comparison=answer.comparison)
+                when=answer.when, comparison=answer.comparison, facets=facets)
 
 
 def named(expected: str, absent: list[str]) -> bool:
@@ -254,6 +315,8 @@ HEADLINE = [
     "accuracy", "answer_containment", "containment_without_comparison", "sources_differ", "f1", "mc_accuracy", "hit@1", "hit@k", "mrr@10", "evidence_recall",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall", "unsupported_rate",
     "unsupported_rate_labelled", "labelled_coverage", "traps_declined_named", "premise_declined_answerable",
+    "answerable_declined", "facet_coverage", "whole_answers", "disagreements_shown", "disagreements_marked",
+    "polarity_errors", "sentences_per_answer",
 ]
 # how report.md names a metric where the key alone would hide who judged it
 LABELS = {"unsupported_rate": "unsupported (verifier)", "unsupported_rate_labelled": "unsupported (labelled)",
@@ -289,7 +352,16 @@ def summarize(items: list[Item]) -> dict:
                                           sum(i.metrics.get("labelled", 0) for i in items)),
         "labelled_coverage": rate(sum(i.metrics.get("labelled", 0) for i in items), sentences),
         "traps_declined_named": mean(i.metrics.get("absent_named") for i in items),
-        "premise_declined_answerable": mean(i.metrics["premise_declined"] for i in answerable if i.expected),
+        "premise_declined_answerable": mean(i.metrics["premise_declined"] for i in answerable
+                                            if i.expected or i.facets),
+        "answerable_declined": mean(1.0 if i.abstained else 0.0 for i in answerable if i.expected or i.facets),
+        "facet_coverage": rate(sum(i.metrics.get("facets_covered", 0) for i in items),
+                               sum(i.metrics.get("facets", 0) for i in items)),
+        "whole_answers": mean(i.metrics.get("whole") for i in items if i.facets),
+        "disagreements_shown": mean(i.metrics.get("disagreement_shown") for i in items),
+        "disagreements_marked": mean(i.metrics.get("disagreement_marked") for i in items),
+        "polarity_errors": sum(int(i.metrics.get("polarity_error") or 0) for i in items),
+        "sentences_per_answer": mean(float(i.metrics["sentences"]) for i in answerable if not i.abstained),
     }
     if any("judged_faithfulness" in i.metrics for i in items):
         s["judged_faithfulness (LLM-judged)"] = mean(i.metrics.get("judged_faithfulness") for i in items)
@@ -366,6 +438,7 @@ def to_markdown(rep: dict) -> str:
             *([f"- rewritten: {i['standalone']}"] if i["standalone"] != i["question"] else []),
             f"- expected: {expected}; gold files: {', '.join(i['gold_files']) or '–'}",
             f"- answer: {i['answer']}",
+            *[f"- facet not covered: {f['file']}: {f.get('fact', '')}" for f in i.get("facets") or [] if not f["covered"]],
             *([f"- draft before repair: {i['draft']}"] if i.get("repairs") else []),
             f"- cited: {cited_sources(i)}; retrieved: {', '.join(dict.fromkeys(i['retrieved_files'])) or '–'}",
             "",

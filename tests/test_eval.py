@@ -139,3 +139,51 @@ def test_eval_on_another_corpus_leaves_the_main_index(tmp_path, monkeypatch, see
     assert re.search(r"^  accuracy +1\.000$", capsys.readouterr().out, re.M)
     main_files = [f["file"] for f in Engine(load_settings()).index.files()]
     assert len(main_files) == 5 and "a.txt" not in main_files
+
+
+def _passage(n: int, file: str, text: str):
+    from qa.schema import Passage
+
+    return Passage(f"p{n}", file, "Title", text, 0, len(text), 0, len(text))
+
+
+def test_facets_count_only_where_a_sentence_that_states_them_cites_their_article():
+    from qa.schema import Answer, AnswerSentence
+
+    q = evaluate.parse_question({
+        "id": "m", "type": "multi-source", "question": "When will they meet, and is it set?", "answers": [],
+        "kind": "disagree", "polarity": "no", "gold_files": ["a.txt", "b.txt"],
+        "facets": [{"file": "a.txt", "fact": "might meet next week", "any": ["next week"]},
+                   {"file": "b.txt", "fact": "scheduled for Friday", "any": ["Friday", ["this", "Friday"]]}],
+        "disagreement": {"about": "when", "sides": [{"file": "a.txt"}, {"file": "b.txt"}]}})
+    assert q.answerable
+    ps = [_passage(1, "a.txt", "He might meet him next week."), _passage(2, "b.txt", "They meet this Friday.")]
+    # "Friday" stated, but cited to the wrong article: not covered
+    one = Answer(q.question, "x", passages=ps, sentences=[
+        AnswerSentence("They might meet next week [1].", [1]), AnswerSentence("They meet on Friday [1].", [1])])
+    m, facets = evaluate.facet_metrics(q, one)
+    assert (m["facets"], m["facets_covered"], m["whole"], m["disagreement_shown"]) == (2, 1, 0.0, 0.0)
+    assert [f["covered"] for f in facets] == [True, False] and m["polarity_error"] == 0.0
+    both = Answer(q.question, "Yes, they meet.", passages=ps, sentences=[
+        AnswerSentence("Yes, they might meet next week [1].", [1]), AnswerSentence("They meet this Friday [2].", [2])])
+    m, _ = evaluate.facet_metrics(q, both)
+    assert m["whole"] == 1.0 and m["disagreement_shown"] == 1.0
+    assert m["polarity_error"] == 1.0  # "Yes" where the articles say not yet
+    declined = Answer(q.question, "The articles don't say.", passages=ps, abstained=True,
+                      sentences=[AnswerSentence("They meet this Friday [2].", [2])])
+    assert evaluate.facet_metrics(q, declined)[0]["facets_covered"] == 0
+
+
+def test_multi_source_sets_are_well_formed():
+    """Each question of the multi-source sets needs two or more articles, each contributing a facet."""
+    for name in ("multi-seeds.jsonl", "multi-rtqa.jsonl"):
+        qs = evaluate.load_questions(ROOT / "eval" / name)
+        assert len(qs) >= 20
+        for q in qs:
+            assert len(set(q.gold_files)) >= 2 and {f["file"] for f in q.facets} >= set(q.gold_files), q.id
+            assert q.kind in ("facts", "yesno", "disagree"), q.id
+            assert (q.polarity in ("yes", "no")) == (q.kind == "yesno"), q.id
+            assert bool(q.disagreement) == (q.kind == "disagree"), q.id
+    seeds = {p.name for p in (ROOT / "seeds").glob("*.txt")}
+    assert all(f["file"] in seeds for q in evaluate.load_questions(ROOT / "eval" / "multi-seeds.jsonl")
+               for f in q.facets)

