@@ -9,7 +9,8 @@
      ("soon", "yesterday"; one the question gives is its frame, not the answer's claim), and the bound or
      hedge its passage puts on a figure ("more than $50 billion", "could be worth"); a figure must move the
      way its passage says ("down by 65 cents" is not "increased by 65 cents"), a past event cannot be
-     placed in the future ("met … next week"), a bare surname in a passage is the person its article
+     placed in the future ("met … next week"), a negation, hedge or stage its passage gives a claim must
+     survive ("did not confirm", "a possible meeting", "a preliminary deal": qa.polarity), a bare surname in a passage is the person its article
      names first (the passage's "Biden" is not Jill Biden in an article that opens with Joe Biden), an
      office it gives someone ("Zelenskyy is Ukraine's defense minister") must be one the article gives
      them when it gives them any, and two names it joins ("Trump and Zelensky have both …") must not be a
@@ -38,6 +39,7 @@ from .embedding import Embedder
 from .facts import (DEMONYMS, TIME_QUALIFIERS, TITLES, Fact, Source, claimed_speaker, dropped_hedges, facts,
                     is_who_said, misnamed, misplaced_figures, misroled, names, norm_tokens, passage_referent,
                     passage_speaker, qualifiers, reversed_changes, same_person, tense_clash, voices, wrong_partner)
+from . import polarity
 from .schema import MARKER, AnswerSentence, Citation, Passage, cite
 from .text import STOPWORDS, cut_off, sentence_spans, terms
 
@@ -269,6 +271,8 @@ class Verifier:
             missing.append(Fact("hedge", n, ()))
         for n in wrong_partner(_strip(sentence), "\n".join(p.text for p in cited), asked_words):
             missing.append(Fact("name", n, ()))
+        for n in polarity.clashes(sentence, [p.text for p in cited]):  # "Yes, X confirmed" of "did not confirm"
+            missing.append(Fact("polarity", n, ()))
         known = [x for x in (said, referent) if x]
         missing = [f for f in missing if not (f.kind == "name" and any(same_person(f.text, k) for k in known))]
         return Check(score, where, [f.text for f in missing], attribution,
