@@ -16,7 +16,9 @@ from typing import Callable, Iterator, Protocol
 import numpy as np
 
 from .embedding import Embedder
-from .facts import is_who_said, passage_speaker
+from .query import VALUE_KINDS
+from .query import parse as parse_query
+from .facts import Source, facts, is_who_said, passage_speaker
 from .retrieve import LexicalIndex
 from .schema import (  # noqa: F401 (re-exported)
     ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
@@ -87,8 +89,11 @@ class ExtractiveAnswerer:
     PREFILTER = 12  # sentences embedded per question (the embedding is the cost)
 
     def __init__(self, embedder: Embedder, lexical: Callable[[], LexicalIndex], threshold: float, max_sentences: int = 2,
-                 article_text=None):
+                 article_text=None, weak: float | None = None):
         self.embedder = embedder
+        # between ``weak`` and ``threshold`` the match is weak: it answers only when the best sentences'
+        # passage names every name of the question (the wording differs, not the subject)
+        self.weak = threshold if weak is None else min(weak, threshold)
         self.article_text = article_text  # file -> clean text, to find who speaks in a quoted sentence
         self._lexical = lexical  # () -> LexicalIndex, for IDF
         self.threshold = threshold
@@ -145,6 +150,13 @@ class ExtractiveAnswerer:
             return []
         cands.sort(key=lambda c: -(c.lex + 0.3 * c.rank))
         top = cands[: self.PREFILTER]
+        # and the best of every other article, so that an answer can draw on each article that speaks to it
+        seen = {passages[c.passage].file for c in top}
+        for c in cands[self.PREFILTER:]:
+            f = passages[c.passage].file
+            if f not in seen and c.lex > 0:
+                seen.add(f)
+                top.append(c)
         if qemb is None:
             qemb = self.embedder.encode_one(question)
         sims = self._embed([c.text for c in top]) @ qemb
@@ -165,12 +177,12 @@ class ExtractiveAnswerer:
         t0 = time.perf_counter()
         ranked = self.score(question, passages, qemb)
         support = evidence_support(ranked)
-        if not ranked or support < self.threshold:
+        if not ranked or support < self.threshold and not (support >= self.weak and self.on_subject(question, ranked, passages)):
             yield ABSTAIN_TEXT
             yield Answer.declining(question, self.name, passages, support,
                                    timings={"answer_ms": (time.perf_counter() - t0) * 1000})
             return
-        chosen = self._choose(ranked, passages)
+        chosen = self._choose(question, ranked, passages)
         # an article's own "[9]" is not a citation: only the markers added here are
         sentences = [AnswerSentence(f"{MARKER.sub('', c.text)} [{c.passage + 1}]", [c.passage + 1],
                                     round(c.support, 3), True) for c in chosen]
@@ -185,22 +197,79 @@ class ExtractiveAnswerer:
         yield Answer(question, text, _quotes(chosen, passages), passages, sentences, False, self.name,
                      timings={"answer_ms": (time.perf_counter() - t0) * 1000})
 
-    def _choose(self, ranked: list[Candidate], passages: list[Passage]) -> list[Candidate]:
-        """The best sentence, with the one before it when it leans on it ("…," he said) and more that score
-        close to it (up to ``max_sentences``), in document order when they come from one passage."""
-        top = ranked[0]
+    @staticmethod
+    def on_subject(question: str, ranked: list[Candidate], passages: list[Passage]) -> bool:
+        """Whether the passage of one of the best sentences names every name the question names (at least
+        one): then a weak match is one of wording (a broad question: "How did the Kremlin react to …?"), not
+        of subject. What the articles never mention is the premise check's to decline."""
+        asked = [f for f in facts(question) if f.kind == "name"]
+        if not asked:
+            return False
+        best = max(c.support for c in ranked[:3])
+        for c in ranked[:3]:
+            p = passages[c.passage]
+            if c.support >= best and all(Source([f"{p.title}. {p.text}"]).has(f) for f in asked):
+                return True
+        return False
+
+    def _choose(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        """The best sentence, with the one before it when it leans on it ("…," he said); then, up to
+        ``max_sentences``, sentences that score close to it: from the same passage as before, and from
+        another article the best one that matches the question nearly as well (support within a fifth of
+        the best's) and adds a name, figure or date the answer does not hold yet (a second
+        article saying the same thing adds nothing; one giving another side, figure or date does). Never a
+        heading, caption or teaser line (a sentence ends with a stop), never a sentence twice."""
+        whole = [c for c in ranked if is_sentence(c.text)]
+        top = whole[0] if whole and whole[0].score >= 0.9 * ranked[0].score else ranked[0]
+        if parse_query(question).kind in VALUE_KINDS and not top.typed:
+            # a question asking for a value (a number, a date, a name) is not answered by a sentence that only
+            # restates it: the best sentence that gives a value of that kind, when it matches nearly as well
+            typed = [c for c in whole if c.typed and c.support >= 0.8 * top.support]
+            top = typed[0] if typed else top
         chosen = [top]
         if top.prev and _ATTRIBUTION.search(top.text) and not top.typed:
             # "…," he said: the sentence before says who
             a, b = top.prev
             chosen.insert(0, replace(top, a=a, b=b, text=passages[top.passage].text[a:b], prev=None))
-        for c in ranked[1:]:
-            if len(chosen) >= self.max_sentences:
-                break
-            if c.score >= 0.9 * top.score and c.support >= self.threshold and all(c.text != x.text for x in chosen):
-                chosen.append(c)
-        chosen.sort(key=lambda c: (c.passage, c.a) if len({x.passage for x in chosen}) == 1 else 0)
+        chosen += self.more(question, whole, passages, [(passages[x.passage].file, x.text) for x in chosen],
+                            top.support, self.max_sentences - len(chosen), same_passage=(top.passage, 0.9 * top.score))
+        if len({x.passage for x in chosen}) == 1:
+            chosen.sort(key=lambda c: c.a)  # one passage: in its order
         return chosen
+
+    def more(self, question: str, ranked: list[Candidate], passages: list[Passage], have: list[tuple[str, str]],
+             best: float, limit: int, same_passage: tuple[int, float] | None = None) -> list[Candidate]:
+        """Sentences to add to an answer that holds ``have`` (file, sentence text): of each article it does not
+        draw on yet, the best sentence that matches the question nearly as well as the answer's best (support
+        within a fifth of ``best``) and adds a name, figure or date the answer does not hold (a second article
+        saying the same thing adds nothing; one giving another side, figure or date does). ``same_passage``
+        (passage, score): sentences of that passage scoring at least that much are added too. Whole sentences
+        only (``ranked`` is filtered by the caller or here), never one the answer already has."""
+        asked = Source([question])
+        out: list[Candidate] = []
+        texts = [t for _, t in have]
+        files = {f for f, _ in have}
+        for c in ranked:
+            if len(out) >= limit:
+                break
+            if not is_sentence(c.text) or c.support < min(self.threshold, best) or any(
+                    _same_text(c.text, t) for t in texts):
+                continue
+            f = passages[c.passage].file
+            if f in files:
+                if same_passage and c.passage == same_passage[0] and c.score >= same_passage[1]:
+                    out.append(c)
+                    texts.append(c.text)
+                continue
+            new = [x for x in facts(c.text) if not asked.has(x) and not Source(texts).has(x)]
+            if c.support >= 0.8 * best and new:
+                if c.prev and _ATTRIBUTION.search(c.text):  # "…," he stated: with the sentence that says who
+                    a = c.prev[0]
+                    c = replace(c, a=a, text=passages[c.passage].text[a:c.b], prev=None)
+                out.append(c)
+                texts.append(c.text)
+                files.add(f)
+        return out
 
     def _speaker_lead(self, question: str, top: Candidate, passages: list[Passage]) -> AnswerSentence | None:
         """"Who said …?" is answered with the speaker's name, resolved through the neighbouring sentences."""
@@ -210,6 +279,20 @@ class ExtractiveAnswerer:
         if not who:
             return None
         return AnswerSentence(f"It was {who} [{top.passage + 1}].", [top.passage + 1], round(top.support, 3), True)
+
+
+_STOP_END = re.compile(r"[.!?][\"'”’)]*$")
+
+
+def is_sentence(text: str) -> bool:
+    """A sentence to quote: it ends with a stop and has a few words; a heading, caption or teaser does not."""
+    return bool(_STOP_END.search(text.strip())) and len(text.split()) >= 5
+
+
+def _same_text(a: str, b: str) -> bool:
+    """The same sentence, give or take a few words (near-duplicate articles repeat each other)."""
+    x, y = set(terms(a)), set(terms(b))
+    return bool(x and y) and len(x & y) >= 0.8 * min(len(x), len(y))
 
 
 def _quotes(chosen: list[Candidate], passages: list[Passage]) -> list[Citation]:

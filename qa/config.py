@@ -93,13 +93,14 @@ class Settings(BaseSettings):
         "answer sentences from RTQA dev runs: 96% agree with the labels at 0.46-0.50, 94% at 0.55)"
     )
     llm_abstain_threshold: float = Field(
-        0.38, description="the LLM is not asked below this support; between it and abstain_threshold its refusal stands"
+        0.38, description="the LLM is not asked below this support; between it and abstain_threshold its refusal stands, and the "
+        "extractive backend answers only when the best passage names every name of the question"
     )
     abstain_threshold: float = Field(
         0.48, description="extractive answers below this support score abstain (calibrated: qa bench calibrate)"
     )
     max_question_chars: int = Field(2000, gt=0)
-    answer_sentences: int = Field(2, ge=1, le=5, description="most sentences in an extractive answer")
+    answer_sentences: int = Field(4, ge=1, le=5, description="most sentences in an extractive answer (one per contributing article, and close ones of the same passage)")
 
     # the browser chat (app.py)
     host: str = Field("127.0.0.1", description="address the chat UI listens on (loopback by default)")

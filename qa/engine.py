@@ -298,6 +298,7 @@ class Engine:
             self._extractive_answerer = ExtractiveAnswerer(
                 self.embedder, self._lexical_snapshot, self.settings.abstain_threshold,
                 self.settings.answer_sentences, article_text=self.article_text,
+                weak=self.settings.llm_abstain_threshold,
             )
         return self._extractive_answerer
 
@@ -459,6 +460,8 @@ class Engine:
             premise = self.check_premise(question, passages)
             self._lexical = self.retriever.lexical  # what answering scores with, as of this snapshot
             metas = self.article_meta()
+        for p in passages:  # who published each article and when: the answerer may say so
+            p.outlet, p.date = published(metas, p.file)
         first = None
         declined = premise.declined and self.settings.premise_check
         if summary:

@@ -23,7 +23,8 @@ from typing import Iterator
 import numpy as np
 
 from .answer import ExtractiveAnswerer, evidence_support
-from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Event, Generator, Passage, cite
+from .query import parse as parse_query
+from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage, cite
 from .text import sentence_spans, terms
 from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, names, same_person
 from .verify import Check, Verified, Verifier
@@ -38,9 +39,18 @@ DEFAULT_MODEL_PARTS = 22
 # Abstention is decided before generation, from the calibrated support of the evidence (as the extractive
 # backend decides it): told to abstain, small models abstain on questions the passages do answer.
 SYSTEM_PROMPT = (
-    "You answer questions about news articles using only the numbered passages. Write one short sentence "
-    "that answers the question directly, naming the person, place, thing or number it asks for. End it "
-    "with the number of the passage it comes from in square brackets, like [1]."
+    "You answer questions about news articles using only the numbered passages. Answer in one to four short "
+    "sentences: one sentence when one fact answers the question; when passages from different articles each add "
+    "something the question asks for, one sentence for each, saying who said it. If the passages disagree, "
+    "give both. Keep every \"not\", \"yet\", \"might\", \"could\", \"possible\", \"planned\" or "
+    "\"preliminary\" a passage uses. End each sentence with the number of the passage it comes from in square "
+    "brackets, like [1]."
+)
+# a yes/no question (qa.query) is answered with the polarity its passage states; naming "Yes" to a small model
+# for other questions makes it open every answer with it
+YES_NO_PROMPT = (
+    " The question asks yes or no: say Yes only when a passage states it happened, No when a passage says it did "
+    "not or has not yet; otherwise say what the passages report."
 )
 SUMMARY_PROMPT = (
     "You summarise a news article using only its numbered sentences. Write {n} short sentences that together "
@@ -258,8 +268,10 @@ class GenerativeAnswerer:
 
     def evidence(self, question: str, passages: list[Passage], qemb: np.ndarray | None,
                  ranked: list[Candidate] | None = None, budget: int | None = None) -> Evidence:
-        """The best sentences with a neighbour on each side, within ``budget`` word-pieces (the setting
-        when None), in passage order."""
+        """The best sentences within ``budget`` word-pieces (the setting when None), in passage order: first
+        the best sentence of each article that matches the question nearly as well as the best one (so an
+        answer can draw on every article that speaks to it), then the best sentences with a neighbour on
+        each side, as long as the budget lasts. Each passage is headed by its outlet and date where known."""
         budget = self.budget if budget is None else budget
         if ranked is None:
             ranked = self.scorer.score(question, passages, qemb)
@@ -267,19 +279,33 @@ class GenerativeAnswerer:
         chosen: dict[int, set[tuple[int, int]]] = {}
         used = 0
         spans_of = {i: sentence_spans(p.text) for i, p in enumerate(passages)}
-        for c in ranked:
-            spans = spans_of[c.passage]
-            j = spans.index((c.a, c.b)) if (c.a, c.b) in spans else -1
-            window = [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c.a, c.b)]
+
+        def take(c: Candidate, window: list[tuple[int, int]]) -> bool:
+            nonlocal used
             new = [w for w in window if w not in chosen.get(c.passage, set())]
             cost = sum(count([passages[c.passage].text[a:b] for a, b in new])) if new else 0
+            if new and c.passage not in chosen:  # a passage's headline is part of what the model reads
+                cost += count([_headline(passages[c.passage].title)])[0]
             if used + cost > budget:
                 if used:
-                    continue
+                    return False
                 new = [(c.a, c.b)]  # at least the best sentence
                 cost = count([c.text])[0]
             chosen.setdefault(c.passage, set()).update(new)
             used += cost
+            return True
+
+        top = ranked[0].support if ranked else 0.0
+        files: set[str] = set()
+        for c in ranked:  # one sentence of each article that speaks to the question
+            f = passages[c.passage].file
+            if f not in files and c.support >= 0.8 * top and c.support >= self.low:
+                files.add(f)
+                take(c, [(c.a, c.b)])
+        for c in ranked:
+            spans = spans_of[c.passage]
+            j = spans.index((c.a, c.b)) if (c.a, c.b) in spans else -1
+            take(c, [spans[x] for x in (j - 1, j, j + 1) if j >= 0 and 0 <= x < len(spans)] or [(c.a, c.b)])
         if not chosen and passages:
             spans = spans_of[0]
             chosen[0] = {spans[0]} if spans else set()
@@ -299,12 +325,13 @@ class GenerativeAnswerer:
                              "clean_start": p.clean_start + a, "clean_end": p.clean_start + b,
                              "segmap": [[cs - a, cl, os_, ol] for cs, cl, os_, ol in p.segmap]})
             out.append(sub)
-            blocks.append(f"[{len(out)}] {p.title}\n{' '.join(parts)}")
+            said = ", ".join(x for x in (p.outlet, p.date) if x)
+            blocks.append(f"[{len(out)}] {said + ': ' if said else ''}{_headline(p.title)}\n{' '.join(parts)}")
         return Evidence(out, "\n\n".join(blocks), used)
 
     def messages(self, question: str, ev: Evidence) -> list[dict]:
         return [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": SYSTEM_PROMPT + (YES_NO_PROMPT if parse_query(question).yes_no else "")},
             {"role": "user", "content": f"Passages:\n\n{ev.text}\n\nQuestion: {question}"},
         ]
 
@@ -417,12 +444,43 @@ class GenerativeAnswerer:
             yield Answer.declining(question, self.name, ev.passages, support, text, notice=notice, timings=timings,
                                    repairs=repairs, draft=raw or None)
             return
+        more = self._more(question, ev, v, qemb)
         if not draft.shown:
             yield v.text
+        if more:
+            yield " " + " ".join(x.text for x in more)
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)
         yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings,
                      repairs=repairs, draft=raw)
+
+    def _more(self, question: str, ev: Evidence, v: Verified, qemb) -> list[AnswerSentence]:
+        """What the other articles of the evidence add to the verified answer: of each article it does not
+        cite, its best sentence when it matches the question nearly as well as the best and adds a name,
+        figure or date the answer lacks (``ExtractiveAnswerer.more``), quoted and cited. A small model writes
+        one sentence from one passage; the reader is owed every article's part. Added to ``v`` in place."""
+        limit = self.scorer.max_sentences - len(v.sentences)
+        if limit <= 0 or len({p.file for p in ev.passages}) < 2:
+            return []
+        ranked = self.scorer.score(question, ev.passages, qemb)
+        if not ranked:
+            return []
+        have = [(ev.passages[n - 1].file, MARKER.sub("", s.text)) for s in v.sentences for n in s.cites]
+        have += [("", MARKER.sub("", s.text)) for s in v.sentences if not s.cites]
+        best = max(c.support for c in ranked)
+        out = []
+        for c in self.scorer.more(question, ranked, ev.passages, have, best, limit):
+            n = c.passage + 1
+            p = ev.passages[c.passage]
+            out.append(AnswerSentence(f"{MARKER.sub('', c.text)} [{n}]", [n], round(c.support, 3), True))
+            if all(x.n != n for x in v.citations):
+                start, end = p.file_span(c.a, c.b)
+                v.citations.append(Citation(n, p.file, p.title, start, end, p.text[c.a:c.b]))
+        if out:
+            v.sentences.extend(out)
+            v.text = " ".join([v.text] + [x.text for x in out])
+            v.citations.sort(key=lambda x: x.n)
+        return out
 
     def repair(self, v: Verified, question: str, ev: Evidence, qemb) -> tuple[Verified, list[dict]]:
         """Mend the sentences verification failed. A wrong speaker ("X said …" where the passage says Y
@@ -620,6 +678,14 @@ def _renamed(body: str, claimed: str, said: str) -> str:
         rest = m.group("rest")
         return rest[:1].upper() + rest[1:]
     return out
+
+
+HEADLINE_WORDS = 12  # of a passage's headline in the prompt: enough to say who or what it is about
+
+
+def _headline(title: str) -> str:
+    words = title.split()
+    return title if len(words) <= HEADLINE_WORDS else " ".join(words[:HEADLINE_WORDS]) + " …"
 
 
 def _holds(text: str, answer: list[Fact]) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import ABSTAIN_TEXT, Answer
+from qa.answer import ABSTAIN_TEXT, MARKER, Answer
 from qa.corpus import collapse_ws, original_text
 from qa.engine import EMPTY_INDEX, EMPTY_QUESTION, Engine
 
@@ -231,3 +231,21 @@ def test_the_answer_carries_its_article_ranking_and_options(seeds_engine):
                          "premise_check": True}
     b = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?", k=2)
     assert b.options["k"] == 2 and len(b.passages) <= 2 and b.to_dict()["options"] == b.options
+
+
+def test_extractive_answer_draws_on_each_article(seeds_engine):
+    """Where one article says "next week" and another "this Friday", the answer gives both, each cited to its
+    article; never a heading or a sentence twice."""
+    from qa.answer import is_sentence
+
+    a = seeds_engine.ask("Where are Trump and Zelensky expected to meet?")
+    files = {c.file for c in a.citations}
+    assert {"000_eb52613fceb0bc2a.txt", "001_fc8662c004b3d3bf.txt"} <= files, a.text
+    assert 2 <= len(a.sentences) <= 4
+    bodies = [MARKER.sub("", s.text) for s in a.sentences]
+    assert all(is_sentence(b) for b in bodies) and len(set(bodies)) == len(bodies)
+
+
+def test_one_fact_question_keeps_one_sentence(seeds_engine):
+    a = seeds_engine.ask("What share of the world's critical raw materials does Ukraine hold?")
+    assert len(a.sentences) == 1, a.text
