@@ -233,7 +233,7 @@ def cmd_eval(args) -> int:
     out = evaluate.write(rep, Path(args.reports))
     o = rep["overall"]
     print(f"report: {out}/report.md")
-    for m in evaluate.HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
+    for m in evaluate.FIGURES + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
         print(f"  {evaluate.LABELS.get(m, m):<28} {evaluate._fmt(o.get(m))}")
     if "judged_faithfulness (LLM-judged)" in o:
         print(f"  judged_faithfulness (LLM-judged) {evaluate._fmt(o['judged_faithfulness (LLM-judged)'])}")

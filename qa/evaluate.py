@@ -29,6 +29,7 @@ from .metrics import (
     percentile,
     rate,
     token_f1,
+    wilson,
 )
 from .timeframe import to_date
 
@@ -197,7 +198,32 @@ def default_label_files() -> list[Path]:
     return sorted(Path("eval").glob("verify-labels*.jsonl"))
 
 
-def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: dict | None = None) -> Item:
+ANSWER_LABELS = ("answers", "partly", "does_not_answer")
+
+
+def load_answer_labels(path: Path = Path("eval/answer-labels.jsonl")) -> dict[tuple[str, str], str]:
+    """Whole-answer labels (eval/LABELS.md): (question, answer) -> answers / partly / does_not_answer."""
+    out: dict[tuple[str, str], str] = {}
+    if Path(path).is_file():
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                if r.get("label") in ANSWER_LABELS:
+                    out[sentence_key(r["question"], r["answer"])] = r["label"]
+    return out
+
+
+def _answer_label(m: dict, question: str, answer: str, answer_labels: dict | None) -> None:
+    if answer_labels is None:
+        return
+    label = answer_labels.get(sentence_key(question, answer))
+    m["answer_labelled"] = 1 if label else 0
+    m["answer_answers"] = 1 if label == "answers" else 0
+    m["answer_partly"] = 1 if label == "partly" else 0
+
+
+def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: dict | None = None,
+          answer_labels: dict | None = None) -> Item:
     gold = set(q.gold_files)
     passages = [p.file for p in answer.passages]
     cited = list(dict.fromkeys(c.file for c in answer.citations))
@@ -236,6 +262,7 @@ def _item(q: Question, qtype: str, answer, ranking: list[str], k: int, labels: d
         verdicts = [labels.get(sentence_key(q.question, s.text)) for s in sentences]
         m["labelled"] = sum(v is not None for v in verdicts)
         m["labelled_unsupported"] = sum(v is False for v in verdicts)
+    _answer_label(m, q.question, answer.text, answer_labels)
     declined = bool(answer.premise and answer.premise.get("absent"))
     m["premise_declined"] = 1.0 if declined else 0.0
     if q.absent:  # a trap: declined, naming what the articles never mention
@@ -283,7 +310,7 @@ def judge_faithfulness(generator, answer) -> float | None:
 
 def run(engine, questions: list[Question], backend: str | None = None, k: int | None = None,
         on_item: Callable[[], None] | None = None, judge=None, labels: dict | None = None,
-        budget: int | None = None) -> list[Item]:
+        budget: int | None = None, answer_labels: dict | None = None) -> list[Item]:
     """Ask every question (conversations turn by turn, with their history). ``judge``: a generator
     whose verdicts give the LLM-judged faithfulness score; ``labels``: hand labels of answer sentences
     (``load_labels``), which give the labelled unsupported rate."""
@@ -293,7 +320,7 @@ def run(engine, questions: list[Question], backend: str | None = None, k: int | 
     def ask(q: Question, qtype: str, history: list[Turn]) -> Item:
         answer = engine.ask(q.question, k=k, backend=backend, history=history, budget=budget, as_of=q.as_of)
         # the article ranking for the metrics is the one of the retrieval the answer used
-        it = _item(q, qtype, answer, answer.ranking if answer.passages else [], k, labels)
+        it = _item(q, qtype, answer, answer.ranking if answer.passages else [], k, labels, answer_labels)
         if judge is not None:
             it.metrics["judged_faithfulness"] = judge_faithfulness(judge, answer)
         history.append(Turn(q.question, answer.standalone or q.question, answer.text))
@@ -316,8 +343,12 @@ HEADLINE = [
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall", "unsupported_rate",
     "unsupported_rate_labelled", "labelled_coverage", "traps_declined_named", "premise_declined_answerable",
     "answerable_declined", "facet_coverage", "whole_answers", "disagreements_shown", "disagreements_marked",
-    "polarity_errors", "sentences_per_answer",
+    "answer_rate_labelled", "partly_rate_labelled",
 ]
+# figures that are not rates in [0, 1]: counts, sentences per answer, 95 % intervals
+EXTRA = ["polarity_errors", "sentences_per_answer", "answers_labelled", "unsupported_rate_labelled_95",
+         "answer_rate_labelled_95"]
+FIGURES = HEADLINE + EXTRA
 # how report.md names a metric where the key alone would hide who judged it
 LABELS = {"unsupported_rate": "unsupported (verifier)", "unsupported_rate_labelled": "unsupported (labelled)",
           "labelled_coverage": "sentences with a hand label",
@@ -351,6 +382,16 @@ def summarize(items: list[Item]) -> dict:
         "unsupported_rate_labelled": rate(sum(i.metrics.get("labelled_unsupported", 0) for i in items),
                                           sum(i.metrics.get("labelled", 0) for i in items)),
         "labelled_coverage": rate(sum(i.metrics.get("labelled", 0) for i in items), sentences),
+        "unsupported_rate_labelled_95": wilson(sum(i.metrics.get("labelled_unsupported", 0) for i in items),
+                                               sum(i.metrics.get("labelled", 0) for i in items)),
+        # whole answers read by a person (eval/answer-labels.jsonl), over the answerable questions labelled
+        "answer_rate_labelled": rate(sum(i.metrics.get("answer_answers", 0) for i in answerable),
+                                     sum(i.metrics.get("answer_labelled", 0) for i in answerable)),
+        "answer_rate_labelled_95": wilson(sum(i.metrics.get("answer_answers", 0) for i in answerable),
+                                          sum(i.metrics.get("answer_labelled", 0) for i in answerable)),
+        "partly_rate_labelled": rate(sum(i.metrics.get("answer_partly", 0) for i in answerable),
+                                     sum(i.metrics.get("answer_labelled", 0) for i in answerable)),
+        "answers_labelled": sum(i.metrics.get("answer_labelled", 0) for i in answerable) if items else None,
         "traps_declined_named": mean(i.metrics.get("absent_named") for i in items),
         "premise_declined_answerable": mean(i.metrics["premise_declined"] for i in answerable
                                             if i.expected or i.facets),
@@ -360,7 +401,8 @@ def summarize(items: list[Item]) -> dict:
         "whole_answers": mean(i.metrics.get("whole") for i in items if i.facets),
         "disagreements_shown": mean(i.metrics.get("disagreement_shown") for i in items),
         "disagreements_marked": mean(i.metrics.get("disagreement_marked") for i in items),
-        "polarity_errors": sum(int(i.metrics.get("polarity_error") or 0) for i in items),
+        "polarity_errors": (sum(int(i.metrics["polarity_error"]) for i in items if "polarity_error" in i.metrics)
+                            if any("polarity_error" in i.metrics for i in items) else None),
         "sentences_per_answer": mean(float(i.metrics["sentences"]) for i in answerable if not i.abstained),
     }
     if any("judged_faithfulness" in i.metrics for i in items):
@@ -380,6 +422,8 @@ def report(items: list[Item], meta: dict) -> dict:
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
+    if isinstance(v, (tuple, list)) and len(v) == 2:  # a 95 % interval
+        return f"[{v[0]:.3f}, {v[1]:.3f}]"
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
@@ -406,7 +450,7 @@ def to_markdown(rep: dict) -> str:
         "| metric | value |",
         "|---|---|",
     ]
-    lines += [f"| {LABELS.get(m, m)} | {_fmt(o[m])} |" for m in HEADLINE]
+    lines += [f"| {LABELS.get(m, m)} | {_fmt(o[m])} |" for m in FIGURES]
     if "judged_faithfulness (LLM-judged)" in o:
         lines.append(f"| judged_faithfulness (LLM-judged, {meta.get('judge', 'LLM')}) | {_fmt(o['judged_faithfulness (LLM-judged)'])} |")
     lines += ["", "## By question type", ""]
@@ -507,10 +551,10 @@ def compare(a: Path, b: Path) -> str:
              "", f"{'metric':<24}{'A':>10}{'B':>10}{'B-A':>10}"]
 
     def row(name, va, vb):
-        d = "–" if va is None or vb is None else f"{vb - va:+.3f}"
+        d = f"{vb - va:+.3f}" if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else "–"
         lines.append(f"{name:<24}{_fmt(va):>10}{_fmt(vb):>10}{d:>10}")
 
-    for m in HEADLINE + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
+    for m in FIGURES + ["retrieve_p50_ms", "first_token_p50_ms", "total_p50_ms", "total_p95_ms"]:
         row(m, ra["overall"].get(m), rb["overall"].get(m))
     for t in sorted(set(ra["by_type"]) | set(rb["by_type"])):
         row(f"accuracy[{t}]", ra["by_type"].get(t, {}).get("accuracy"), rb["by_type"].get(t, {}).get("accuracy"))
@@ -523,11 +567,13 @@ def relabel(path: Path, label_files: list[Path] | None = None) -> dict:
     path = Path(path)
     rep = _load_report(path)
     labels = load_labels(default_label_files() if label_files is None else label_files)
+    answer_labels = load_answer_labels()
     items = []
     for d in rep["items"]:
         verdicts = [labels.get(sentence_key(d["question"], s["text"])) for s in d.get("sentences", [])]
         d["metrics"]["labelled"] = sum(v is not None for v in verdicts)
         d["metrics"]["labelled_unsupported"] = sum(v is False for v in verdicts)
+        _answer_label(d["metrics"], d["question"], d["answer"], answer_labels)
         items.append(Item(**d))
     new = report(items, {**rep["meta"], "labels": len(labels)})
     out = path if path.is_dir() else path.parent
@@ -572,7 +618,8 @@ def evaluate(engine, questions_file: Path, name: str | None = None, backend: str
     t0 = time.perf_counter()
     with tqdm(total=len(questions), unit="q", desc="eval", disable=not progress) as bar:
         items = run(engine, questions, backend, k, on_item=lambda: bar.update(1),
-                    judge=judge_generator(engine) if judge else None, labels=labels)
+                    judge=judge_generator(engine) if judge else None, labels=labels,
+                    answer_labels=load_answer_labels())
     meta = {
         "name": name or Path(questions_file).stem,
         "questions_file": str(questions_file),

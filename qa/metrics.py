@@ -74,6 +74,17 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def wilson(part: int, whole: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval of the rate part/whole (None when whole is 0): honest at 0 and 1,
+    where the plain interval collapses."""
+    if not whole:
+        return None
+    p = part / whole
+    centre = (p + z * z / (2 * whole)) / (1 + z * z / whole)
+    half = z * ((p * (1 - p) / whole + z * z / (4 * whole * whole)) ** 0.5) / (1 + z * z / whole)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def evidence_recall(retrieved_files: Sequence[str], gold: set[str]) -> float | None:
     """Share of the gold files that appear among the retrieved passages."""
     if not gold:

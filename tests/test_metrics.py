@@ -134,3 +134,11 @@ def test_gate():
 ])
 def test_contains_reads_ampersands_and_plurals(answer, gold, expected):
     assert M.contains(answer, gold) is expected
+
+
+def test_wilson_interval():
+    lo, hi = M.wilson(0, 40)
+    assert lo == 0.0 and 0.08 < hi < 0.09  # a rate of 0 of 40 is not a certainty of 0
+    lo, hi = M.wilson(36, 40)
+    assert lo < 0.9 < hi and hi < 1.0
+    assert M.wilson(0, 0) is None
