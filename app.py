@@ -123,7 +123,7 @@ def time_note(a: dict) -> str:
 _REPAIR_KINDS = {"attribution": "speaker corrected", "trimmed": "unsupported part dropped",
                  "quoted": "replaced by its source's own sentence",
                  "worded": "put in its source's own words", "rewritten": "replaced by the passage's own words",
-                 "removed": "removed"}
+                 "removed": "removed", "not answered": "no sentence of the sources answers it; what they report instead"}
 
 
 def _repairs_block(repairs: list[dict]) -> str:

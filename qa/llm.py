@@ -22,10 +22,11 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer, evidence_support
+from .answer import ExtractiveAnswerer, answer_type, evidence_support
+from .query import VALUE_KINDS
 from .query import parse as parse_query
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage, cite
-from .text import sentence_spans, terms
+from .text import numbers, sentence_spans, terms, words
 from .facts import DEMONYMS, SPEECH, TITLES, Fact, Source, facts, names, same_person
 from .verify import Check, Verified, Verifier
 
@@ -451,7 +452,9 @@ class GenerativeAnswerer:
             yield " " + " ".join(x.text for x in more)
         timings["invalid_markers"] = float(v.invalid_markers)
         timings["repointed_markers"] = float(v.repointed)
-        yield Answer(question, v.text, v.citations, ev.passages, v.sentences, False, self.name, timings=timings,
+        # only what the articles report instead of an answer: a decline that says what they do report
+        declined = all(not x.direct for x in v.sentences)
+        yield Answer(question, v.text, v.citations, ev.passages, v.sentences, declined, self.name, timings=timings,
                      repairs=repairs, draft=raw)
 
     def _more(self, question: str, ev: Evidence, v: Verified, qemb) -> list[AnswerSentence]:
@@ -510,10 +513,22 @@ class GenerativeAnswerer:
         for x in r.repairs:
             log.info("repair %s: %r -> %r (%s)", x["kind"], x["before"], x["after"], "; ".join(x["why"] or []))
         text = " ".join(r.kept)
-        if not text:
+        if not text and not r.indirect:
             return Verified("", [], [], v.invalid_markers, v.repointed, v.dropped), r.repairs
-        v2 = self.verifier.verify(text, ev.passages, question)
+        v2 = self.verifier.verify(text, ev.passages, question) if text else Verified("", [], [], 0)
         v2.invalid_markers, v2.repointed = v.invalid_markers, v.repointed
+        for said in r.indirect:  # quoted from a passage, after what does answer
+            v2.sentences.append(said)
+            v2.text = f"{v2.text} {said.text}".strip()
+            for n in said.cites:
+                if all(c.n != n for c in v2.citations):
+                    p = ev.passages[n - 1]
+                    quoted = MARKER.sub("", said.text.split(": ", 1)[-1]).strip()
+                    a = max(0, p.text.find(quoted))
+                    b = a + len(quoted) if p.text.find(quoted) >= 0 else len(p.text)
+                    start, end = p.file_span(a, b)
+                    v2.citations.append(Citation(n, p.file, p.title, start, end, p.text[a:b]))
+            v2.citations.sort(key=lambda c: c.n)
         return v2, r.repairs
 
 
@@ -524,6 +539,7 @@ class _Repair:
     def __init__(self, answerer: GenerativeAnswerer, question: str, ev: Evidence, qemb):
         self.a, self.question, self.ev, self.qemb = answerer, question, ev, qemb
         self.kept: list[str] = []
+        self.indirect: list[AnswerSentence] = []  # "The articles don't say when; the closest they report: …"
         self.repairs: list[dict] = []
         self._best: list[AnswerSentence] | None = None
 
@@ -575,6 +591,14 @@ class _Repair:
             if quoted and quoted not in self.kept:
                 return self._change("quoted", s, quoted, s.issues)
         new = self._rewrite()
+        if new and not self._answers(" ".join(new)):
+            # no grounded sentence answers what was asked: what the articles do report, marked as not an answer,
+            # never a confident sentence about something else
+            self._best = []
+            said = f"The articles don't say {_ASKED.get(parse_query(self.question).kind, 'that')}; the closest they " \
+                   f"report: {MARKER.sub('', new[0]).strip()}"
+            self.indirect.append(AnswerSentence(cite(said, _marks(new[0])), _marks(new[0]), None, True, direct=False))
+            return self._change("not answered", s, None, s.issues, shown=said)
         if new:
             self._best = []
             self.kept.extend(new[:-1])  # each kept on its own, so a later sentence is not kept twice
@@ -591,6 +615,20 @@ class _Repair:
             if isinstance(out, Answer):
                 final = out
         return [] if final is None or final.abstained else final.sentences
+
+    def _answers(self, text: str) -> bool:
+        """Whether a replacement answers the question asked: it names one of the question's names (its
+        subject) when the question names any, and, for a question asking for a value (a figure, a date, a
+        name, a place), it gives a value of that kind the question does not already state."""
+        asked = [f for f in facts(self.question) if f.kind == "name"]
+        if asked and not any(Source([text]).has(f) for f in asked):
+            return False
+        if parse_query(self.question).kind not in VALUE_KINDS:
+            return True
+        q = self.question
+        kind = answer_type(q)
+        _, typed = ExtractiveAnswerer._novelty(text, set(words(q)), numbers(q), kind)
+        return kind == "other" or typed > 0
 
     def _answer(self, body: str) -> list[Fact]:
         """The names, figures and dates a sentence adds to the question that the passages (or their
@@ -658,6 +696,15 @@ class _Repair:
         if not self.a.verifier.supported(c2):
             return None
         return cite(fixed, s.cites)
+
+
+# what a question of each kind asks for, as "The articles don't say …" names it
+_ASKED = {"count": "how many", "amount": "how much", "when": "when", "who": "who", "where": "where", "why": "why",
+          "how": "how", "yesno": "whether it did", "what": "that"}
+
+
+def _marks(sentence: str) -> list[int]:
+    return [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
 
 
 def _renamed(body: str, claimed: str, said: str) -> str:

@@ -142,6 +142,7 @@ class AnswerSentence:
     supported: bool | None = None
     issues: list[str] = field(default_factory=list)  # why it is not supported
     wording: list[str] = field(default_factory=list)  # where its wording departs from its passages (not a fault)
+    direct: bool = True  # False: not an answer, what the articles report instead ("The articles don't say when; …")
 
 
 @dataclass

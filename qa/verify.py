@@ -399,8 +399,9 @@ class Verifier:
         "decriminalizes" it), and the question's wording is the user's, not the source's, so it earns no
         exemption. Exempt is only what is the passages' own in another form: a name, figure or date they
         give in another spelling ("Zelenskyy" for "Zelensky", "five" for "5"), an irregular verb's other
-        tense ("met" for "meet"), the person a passage's "he" or quote is resolved to (``known``), and a
-        time the question gives ("this week", its frame)."""
+        tense ("met" for "meet"), the person a passage's "he" or quote is resolved to (``known``), a
+        time the question gives ("this week", its frame), and a word of the question that the cited article
+        uses elsewhere."""
         body = re.sub(r"\b([A-Z])\. (?=[A-Z]\.)", r"\1.", _strip(sentence))  # "U. S." is "U.S."
         texts = [f"{p.title}. {p.text}" for p in cited]
         have = {_lemma(t) for t in terms(" ".join(texts))}
@@ -409,6 +410,11 @@ class Verifier:
             f.kind == "name" and any(same_person(f.text, k) for k in known))) for t in terms(f.text)}
         if question:
             exempt.update(t for f in qualifiers(question) if f.text in TIME_QUALIFIERS for t in terms(f.text))
+            # words both the question and the cited article use ("Lt. Gen." Kellogg) are the article's own, though
+            # not the passage's: not put in its mouth
+            arts = [t for t in {self.article_text(p.file) for p in cited if p.file} if t] if self.article_text else []
+            if arts:
+                exempt.update(set(terms(question)) & {t for a in arts for t in terms(a)})
         out: list[str] = []
         for w in re.findall(r"[A-Za-z0-9]+(?:[.'’][A-Za-z0-9]+)*", body):
             t = terms(w)

@@ -52,13 +52,16 @@ def test_streaming_pieces_then_final_answer(local_engine):
 def test_citations_resolved_invalid_dropped_unsupported_flagged(seeds_engine, embedder):
     passages = seeds_engine.retrieve("What share of the world's critical raw materials does Ukraine hold?", k=3)
     assert passages[0].file == "001_fc8662c004b3d3bf.txt"
-    text = ("Ukraine holds about 5% of the world's critical raw materials [1]. "
+    text = ("Estimates suggest Ukraine holds about 5% of the world's critical raw materials [1]. "
             "It also owns 90% of the Moon [1]. Nobody cites this sentence. "
             "Ukraine possesses significant natural resources [1][7].")
     v = Verifier(embedder, 0.55).verify(text, passages)
     assert v.invalid_markers == 1 and "[7]" not in v.text
     s = {x.text.split(" [")[0].rstrip("."): x for x in v.sentences}
-    assert s["Ukraine holds about 5% of the world's critical raw materials"].supported is True
+    assert s["Estimates suggest Ukraine holds about 5% of the world's critical raw materials"].supported is True
+    # the passage's hedge ("with estimates suggesting") dropped: unsupported (eval/LABELS.md, R3)
+    bare = Verifier(embedder, 0.55).verify("Ukraine holds about 5% of the world's critical raw materials [1].", passages)
+    assert bare.sentences[0].supported is False and any("hedge" in i for i in bare.sentences[0].issues)
     assert s["It also owns 90% of the Moon"].supported is False  # a number its source does not have
     assert s["Nobody cites this sentence"].supported is False and s["Nobody cites this sentence"].cites == []
     assert s["Ukraine possesses significant natural resources"].supported is True
@@ -368,13 +371,14 @@ def test_false_premise_declined_before_the_llm(local_engine):
 
 
 def test_a_paraphrase_ships_in_its_sources_words(local_engine):
-    """The model made to say "owns" where its source says "holds": supported, but in words the source
-    does not use, so the source's own sentence with the same answer ships, and the change is listed."""
+    """The model made to say "owns" where its source says "holds", and without the source's "estimates
+    suggesting": the source's own sentence with the same answer ships, and the change is listed."""
     ans, passages = _forced(local_engine, Q_SHARE, "Ukraine owns about 5% of the world's critical raw materials [1].")
     final = list(ans.stream(Q_SHARE, passages))[-1]
     assert "owns" in final.draft and "owns" not in final.text and "holds about 5%" in final.text, (final.draft, final.text)
-    assert final.repairs and final.repairs[0]["kind"] == "worded", final.repairs
-    assert "owns" in " ".join(final.repairs[0]["why"])
+    assert "estimates suggesting" in final.text
+    assert final.repairs and final.repairs[0]["kind"] == "quoted", final.repairs
+    assert "hedge" in " ".join(final.repairs[0]["why"])
     assert not final.abstained and all(s.supported for s in final.sentences) and final.citations
 
 
