@@ -281,6 +281,7 @@ class ExtractiveAnswerer:
         return AnswerSentence(f"It was {who} [{top.passage + 1}].", [top.passage + 1], round(top.support, 3), True)
 
 
+# a sentence ends with a stop (perhaps inside a closing quote); a headline or teaser does not
 _STOP_END = re.compile(r"[.!?][\"'”’)]*$")
 
 

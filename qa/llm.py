@@ -22,7 +22,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer, answer_type, evidence_support
+from .answer import ExtractiveAnswerer, answer_type, evidence_support, is_sentence
 from .query import VALUE_KINDS
 from .query import parse as parse_query
 from .schema import ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage, cite
@@ -667,7 +667,7 @@ class _Repair:
                     if pairs and not j:
                         continue
                     text = p.text[spans[j - 1][0] if pairs else a:b].strip()
-                    if not _SENTENCE.search(text) or text.endswith(("...", "…")) or len(text.split()) < 5:
+                    if not is_sentence(text) or text.endswith(("...", "…")):
                         continue
                     here = Source([text])
                     got = set(terms(text))
@@ -748,6 +748,3 @@ _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "�
 def _plain(text: str) -> str:
     return " ".join(text.translate(_TYPOGRAPHY).lower().split())
 
-
-# a sentence ends with a stop (perhaps inside a closing quote); a headline does not
-_SENTENCE = re.compile(r"[.!?][\"'”’)]*$")
