@@ -26,6 +26,9 @@ from .schema import (  # noqa: F401 (re-exported)
 from .text import numbers, sentence_spans, terms, words
 from .timeframe import without_time
 
+BROAD_NEW = 5  # content words a further article's sentence must add to the answer of a broad question
+
+
 def evidence_support(ranked: list[Candidate]) -> float:
     """How well the best candidate sentences match the question: what abstention compares with its threshold."""
     return max((c.support for c in ranked[:3]), default=0.0)
@@ -246,6 +249,8 @@ class ExtractiveAnswerer:
         (passage, score): sentences of that passage scoring at least that much are added too. Whole sentences
         only (``ranked`` is filtered by the caller or here), never one the answer already has."""
         asked = Source([question])
+        value_question = parse_query(question).kind in VALUE_KINDS
+        qterms = set(terms(question))
         out: list[Candidate] = []
         texts = [t for _, t in have]
         files = {f for f, _ in have}
@@ -261,7 +266,13 @@ class ExtractiveAnswerer:
                     out.append(c)
                     texts.append(c.text)
                 continue
-            new = [x for x in facts(c.text) if not asked.has(x) and not Source(texts).has(x)]
+            # what it adds: for a question asking for a value, a name, figure or date the answer lacks (another
+            # value, another side); for a broad one (what, why, how, yes or no), words the answer lacks
+            if value_question:
+                new = bool([x for x in facts(c.text) if not asked.has(x) and not Source(texts).has(x)])
+            else:
+                new = len(set(terms(c.text)) - qterms - {t for x in texts for t in terms(x)}) >= BROAD_NEW
+            # about what is asked nearly as much as the best sentence (its support: how well it matches)
             if c.support >= 0.8 * best and new:
                 if c.prev and _ATTRIBUTION.search(c.text):  # "…," he stated: with the sentence that says who
                     a = c.prev[0]
