@@ -23,7 +23,7 @@ from .retrieve import LexicalIndex
 from .schema import (  # noqa: F401 (re-exported)
     ABSTAIN_TEXT, MARKER, Answer, AnswerSentence, Candidate, Citation, Event, Generator, Passage,
 )
-from .text import numbers, sentence_spans, terms, words
+from .text import STOPWORDS, cut_off, numbers, sentence_spans, terms, words
 from .timeframe import without_time
 
 BROAD_NEW = 5  # content words a further article's sentence must add to the answer of a broad question
@@ -261,8 +261,11 @@ class ExtractiveAnswerer:
                     _same_text(c.text, t) for t in texts):
                 continue
             f = passages[c.passage].file
+            # as the second sentence, one scoring as well as the best (``same_passage``'s bar): other words for the
+            # answer, which may name it where the first only implies it ("the South Asian nation")
+            close = same_passage is not None and len(texts) == 1 and c.score >= same_passage[1]
             if f in files:
-                if same_passage and c.passage == same_passage[0] and c.score >= same_passage[1]:
+                if same_passage and (c.passage == same_passage[0] or close) and c.score >= same_passage[1]:
                     out.append(c)
                     texts.append(c.text)
                 continue
@@ -272,8 +275,8 @@ class ExtractiveAnswerer:
                 new = bool([x for x in facts(c.text) if not asked.has(x) and not Source(texts).has(x)])
             else:
                 new = len(set(terms(c.text)) - qterms - {t for x in texts for t in terms(x)}) >= BROAD_NEW
-            # about what is asked nearly as much as the best sentence (its support: how well it matches)
-            if c.support >= 0.8 * best and new:
+            # about what is asked nearly as much as the best sentence (its support: how well it matches), or close
+            if c.support >= 0.8 * best and new or close:
                 if c.prev and _ATTRIBUTION.search(c.text):  # "…," he stated: with the sentence that says who
                     a = c.prev[0]
                     c = replace(c, a=a, text=passages[c.passage].text[a:c.b], prev=None)
@@ -297,8 +300,16 @@ _STOP_END = re.compile(r"[.!?][\"'”’)]*$")
 
 
 def is_sentence(text: str) -> bool:
-    """A sentence to quote: it ends with a stop and has a few words; a heading, caption or teaser does not."""
-    return bool(_STOP_END.search(text.strip())) and len(text.split()) >= 5
+    """A sentence to quote: it ends with a stop and has a few words; or it is a headline written as one
+    ("North Korea's Kim Jong Un declares victory against Covid": six words or more, some of its longer
+    words in lower case, not cut off). A section heading in title case ("Possible Talks With Putin"), a
+    caption or a cut-off teaser is not."""
+    text = text.strip()
+    n = len(text.split())
+    if _STOP_END.search(text):
+        return n >= 5
+    return n >= 6 and not cut_off(text) and any(w.isalpha() and w.islower() and len(w) >= 4 and w not in STOPWORDS
+                                                for w in re.findall(r"[\w'’]+", text))
 
 
 def _same_text(a: str, b: str) -> bool:
