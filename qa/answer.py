@@ -217,11 +217,10 @@ class ExtractiveAnswerer:
 
     def _choose(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> list[Candidate]:
         """The best sentence, with the one before it when it leans on it ("…," he said); then, up to
-        ``max_sentences``, sentences that score close to it: from the same passage as before, and from
-        another article the best one that matches the question nearly as well (support within a fifth of
-        the best's) and adds a name, figure or date the answer does not hold yet (a second
-        article saying the same thing adds nothing; one giving another side, figure or date does). Never a
-        heading, caption or teaser line (a sentence ends with a stop), never a sentence twice."""
+        ``max_sentences``, what ``more`` adds: close sentences of the same passage, and of each further
+        article its best sentence when it adds something. A value question is answered first by a sentence
+        giving a value of its kind. Never a heading, caption or teaser line (``is_sentence``), never a
+        sentence twice."""
         whole = [c for c in ranked if is_sentence(c.text)]
         top = whole[0] if whole and whole[0].score >= 0.9 * ranked[0].score else ranked[0]
         if parse_query(question).kind in VALUE_KINDS and not top.typed:
@@ -244,10 +243,11 @@ class ExtractiveAnswerer:
              best: float, limit: int, same_passage: tuple[int, float] | None = None) -> list[Candidate]:
         """Sentences to add to an answer that holds ``have`` (file, sentence text): of each article it does not
         draw on yet, the best sentence that matches the question nearly as well as the answer's best (support
-        within a fifth of ``best``) and adds a name, figure or date the answer does not hold (a second article
-        saying the same thing adds nothing; one giving another side, figure or date does). ``same_passage``
-        (passage, score): sentences of that passage scoring at least that much are added too. Whole sentences
-        only (``ranked`` is filtered by the caller or here), never one the answer already has."""
+        within a fifth of ``best``) and adds what the answer lacks: for a value question a name, figure or date
+        (a second article saying the same thing adds nothing; one giving another side, figure or date does),
+        for a broad one ``BROAD_NEW`` content words. ``same_passage`` (passage, score): sentences of that
+        passage scoring at least that much are added too, and so may be, as the second sentence, any that
+        does. Whole sentences only, never one the answer already has."""
         asked = Source([question])
         value_question = parse_query(question).kind in VALUE_KINDS
         qterms = set(terms(question))
